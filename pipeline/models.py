@@ -216,7 +216,11 @@ class Transition(Frozen):
 
 
 class Motion(Frozen):
-    """Ken Burns: crop rectangles (normalised, in the upright source) at the shot's start and end."""
+    """Ken Burns: crop rectangles (normalised, in the upright source) at the shot's start and end.
+
+    The boxes have the output's aspect ratio in pixels. A box may reach outside 0..1 when the
+    source's aspect is far from the output's (a portrait in 16:9, a panorama): the renderer fills
+    the outside with a blurred, darkened copy of the photo instead of bars."""
 
     start: Box
     end: Box
