@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/memory-movie make examples/ --prompt "upbeat 20 second recap, end on the sunset" \
+	$(BIN)/memory-movie make examples/ --prompt "upbeat 20 second recap, end on the mountain" \
 		--duration 20 -o out/demo.mp4
 
 test: $(STAMP)
