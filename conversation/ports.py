@@ -26,6 +26,17 @@ class DuplicateVersion(Exception):
     """Raised by `create_version` when that number exists for the project."""
 
 
+class UploadTooLarge(Exception):
+    """Raised by `Outbox.send` when a file is over the chat's upload limit (checked before sending,
+    or refused by the platform). Nothing was posted; the core decides what to do (a smaller file,
+    a link)."""
+
+    def __init__(self, size_bytes: int, limit_bytes: int) -> None:
+        super().__init__(f"file of {size_bytes} bytes is over the chat's upload limit of {limit_bytes} bytes")
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+
+
 class ProjectStore(Protocol):
     # projects and where they live
     async def create_project(self, project: Project) -> None: ...
