@@ -32,6 +32,8 @@ class Project(Record):
     request: PlanRequest = PlanRequest()  # the settings the next movie starts from
     locked: bool = False  # owner locked the cut: editors can't change it
     current_version: int | None = None
+    default_role: Role = "editor"  # role of people who join later (the owner may set "viewer")
+    ballot: str | None = None  # the open vote, e.g. "v2-vs-v3"
     revision: int = 0  # bumped on every update; stores refuse a stale write
     created_at: datetime
     updated_at: datetime
