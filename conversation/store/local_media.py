@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 _CHUNK = 1 << 20
 
@@ -45,17 +45,10 @@ class LocalMediaStore:
 
     def path_for(self, key: str) -> Path:
         """The file behind a key; refuses keys that would leave the root."""
-        pure = PurePosixPath(key)
-        if (
-            not key
-            or key.endswith("/")
-            or pure.is_absolute()
-            or any(p in ("", ".", "..") for p in pure.parts)
-        ):
+        parts = key.split("/")  # split by hand: PurePosixPath would quietly fold "a//b" and "/a"
+        if not key or "\\" in key or "\x00" in key or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"bad media key {key!r}")
-        if "\\" in key or "\x00" in key:
-            raise ValueError(f"bad media key {key!r}")
-        return self.root.joinpath(*pure.parts)
+        return self.root.joinpath(*parts)
 
     async def put(self, key: str, source: Path, content_type: str) -> str:
         dest = self.path_for(key)
