@@ -1,0 +1,180 @@
+"""The production MediaStore: Supabase Storage buckets through storage3 (supabase-py), service role.
+
+Keys are '<project_id>/<name>'; the same key is the object path inside its bucket, so a project's
+files sit in one folder per bucket and `delete_prefix(project_id + '/')` removes them all. Which
+bucket holds a key is decided from the key alone (get() has no content type to go by):
+'<project>/renders/...' -> rendered-videos, '<project>/thumbnails|posters|storyboards/...' ->
+project-thumbnails, everything else -> user-media. The buckets' size limits and MIME allow-lists
+are in supabase/config.toml.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from conversation.store.supabase_store import open_client
+
+DEFAULT_BUCKET = "user-media"
+DEFAULT_ROUTES: tuple[tuple[str, str], ...] = (
+    ("renders/", "rendered-videos"),
+    ("thumbnails/", "project-thumbnails"),
+    ("posters/", "project-thumbnails"),
+    ("storyboards/", "project-thumbnails"),
+)
+_PAGE = 1000
+_REMOVE_BATCH = 500
+
+
+def check_key(key: str) -> str:
+    pure = PurePosixPath(key)
+    if (
+        not key or key.endswith("/") or pure.is_absolute() or "\\" in key or "\x00" in key
+        or any(p in ("", ".", "..") for p in key.split("/"))
+    ):
+        raise ValueError(f"bad media key {key!r}")
+    return key
+
+
+class SupabaseMediaStore:
+    """`SupabaseMediaStore(url, service_role_key)` — SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.
+
+    `routes` maps a name prefix (the part after '<project_id>/') to a bucket; `default_bucket`
+    takes the rest. `client=` takes an existing supabase AsyncClient (its owner closes it).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        service_role_key: str,
+        *,
+        default_bucket: str = DEFAULT_BUCKET,
+        routes: tuple[tuple[str, str], ...] = DEFAULT_ROUTES,
+        timeout: float = 300.0,
+        client: Any = None,
+    ) -> None:
+        self.url = url
+        self._key = service_role_key
+        self._timeout = timeout
+        self._client = client
+        self._http: Any = None
+        self._lock = asyncio.Lock()
+        self.default_bucket = default_bucket
+        self.routes = routes
+
+    @property
+    def buckets(self) -> list[str]:
+        return list(dict.fromkeys([self.default_bucket, *(bucket for _, bucket in self.routes)]))
+
+    def bucket_for(self, key: str) -> str:
+        _project, _, name = check_key(key).partition("/")
+        for prefix, bucket in self.routes:
+            if name.startswith(prefix):
+                return bucket
+        return self.default_bucket
+
+    async def _bucket(self, name: str) -> Any:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    self._client = await open_client(self.url, self._key, self._timeout, owner=self)
+        return self._client.storage.from_(name)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+            self._client = None
+
+    close = aclose
+
+    # ------------------------------------------------------------------ the port
+
+    async def put(self, key: str, source: Path, content_type: str) -> str:
+        source = Path(source)
+        if not source.is_file():
+            raise FileNotFoundError(f"no file to store at {source}")
+        bucket = await self._bucket(self.bucket_for(key))
+        # a path (not bytes): storage3 opens it and httpx streams it, so a big clip never sits in memory
+        await bucket.upload(key, source, {"content-type": content_type, "upsert": "true"})
+        return key
+
+    async def get(self, key: str, dest_dir: Path) -> Path:
+        from storage3.exceptions import StorageApiError
+
+        bucket = await self._bucket(self.bucket_for(key))
+        try:
+            data = await bucket.download(key)
+        except StorageApiError as exc:
+            if str(exc.status) == "404" or exc.code in ("not_found", "NoSuchKey"):
+                raise FileNotFoundError(f"no media under key {key!r}") from exc
+            raise
+        dest = Path(dest_dir).joinpath(*key.split("/"))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".get-{dest.name}")
+        await asyncio.to_thread(tmp.write_bytes, data)
+        tmp.replace(dest)
+        return dest
+
+    async def exists(self, key: str) -> bool:
+        bucket = await self._bucket(self.bucket_for(key))
+        return bool(await bucket.exists(key))
+
+    async def delete(self, keys: list[str]) -> None:
+        by_bucket: dict[str, list[str]] = {}
+        for key in dict.fromkeys(keys):
+            by_bucket.setdefault(self.bucket_for(key), []).append(key)
+        for name, names in by_bucket.items():
+            bucket = await self._bucket(name)
+            for start in range(0, len(names), _REMOVE_BATCH):
+                await bucket.remove(names[start : start + _REMOVE_BATCH])
+
+    async def delete_prefix(self, prefix: str) -> int:
+        keys = await self.list(prefix)
+        await self.delete(keys)
+        return len(keys)
+
+    async def list(self, prefix: str) -> list[str]:
+        """Every key starting with `prefix` (plain string prefix, as the local store), across buckets."""
+        folder, _, partial = prefix.rpartition("/")
+        found: list[str] = []
+        for name in self.buckets:
+            bucket = await self._bucket(name)
+            found.extend(await self._walk(bucket, folder, partial))
+        return sorted(set(found))
+
+    async def _walk(self, bucket: Any, folder: str, search: str) -> list[str]:
+        """Keys under `folder` whose next path part starts with `search`, recursing into sub-folders."""
+        keys: list[str] = []
+        offset = 0
+        while True:
+            options: dict[str, Any] = {"limit": _PAGE, "offset": offset}
+            if search:
+                options["search"] = search
+            entries = await bucket.list(folder, options)
+            for entry in entries:
+                name = entry["name"]
+                # list's search is case-insensitive; the port's prefix is not
+                if not name.startswith(search):
+                    continue
+                path = f"{folder}/{name}" if folder else name
+                if entry.get("id") is None:  # a folder
+                    keys.extend(await self._walk(bucket, path, ""))
+                else:
+                    keys.append(path)
+            if len(entries) < _PAGE:
+                return keys
+            offset += _PAGE
+
+    async def signed_url(self, key: str, expires_in: int = 3600) -> str | None:
+        from storage3.exceptions import StorageApiError
+
+        bucket = await self._bucket(self.bucket_for(key))
+        try:
+            signed = await bucket.create_signed_url(key, expires_in)
+        except StorageApiError as exc:
+            if str(exc.status) in ("404", "400") and exc.code in ("not_found", "NoSuchKey", "InternalError"):
+                return None
+            raise
+        return signed.get("signedURL") or signed.get("signedUrl")
