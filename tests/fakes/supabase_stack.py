@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,35 @@ class SupabaseStack:
     @property
     def anon_key(self) -> str:
         return self.token("anon", ttl=10 * 365 * 86400)
+
+    @contextlib.asynccontextmanager
+    async def client(self, token: str | None = None) -> AsyncIterator[Any]:
+        """A supabase-py AsyncClient calling with `token` (a user's JWT), or as anon when None."""
+        import httpx
+
+        from supabase import AsyncClient, AsyncClientOptions
+
+        http = httpx.AsyncClient(timeout=30)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        options = AsyncClientOptions(
+            headers=headers, httpx_client=http, auto_refresh_token=False, persist_session=False
+        )
+        try:
+            yield AsyncClient(self.url, self.anon_key, options)
+        finally:
+            await http.aclose()
+
+    def add_auth_user(self, email: str) -> str:
+        """A Supabase Auth user (what signing in to a web view would create); returns its id."""
+        return str(self.sql("insert into auth.users (email) values (%s) returning id", (email,))[0][0])
+
+    def link_profile(self, user_key: str, auth_user_id: str) -> None:
+        """Tie a chat identity to an auth user, as a future 'link your Telegram' step would."""
+        platform, _, user_id = user_key.partition(":")
+        self.sql(
+            "update public.profiles set auth_user_id = %s where platform = %s and platform_user_id = %s",
+            (auth_user_id, platform, user_id),
+        )
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         import psycopg
