@@ -1,0 +1,210 @@
+"""Making movies: /make, descriptions before the first movie, refinements after, and the
+version bookkeeping (supersede what's running, so concurrent edits stack instead of racing)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from conversation import texts
+from conversation.actions import ShowProgress
+from conversation.commands.guard import advance, allowed
+from conversation.context import Ctx, buttons
+from conversation.library import catalog_for
+from conversation.limits import movie_limit
+from conversation.models import Job, Version
+from conversation.ports import JobRequest
+from conversation.refinement import ParseResult, parse
+from conversation.versions import create_next, in_flight, latest_ready
+from pipeline.edits import apply_edits
+from pipeline.models import MediaKind, PlanRequest
+
+
+def job_id(project_id: str, version: Version) -> str:
+    return f"{project_id}:v{version.number}:{'refine' if version.parent else 'make'}"
+
+
+async def stop_running(ctx: Ctx, running: list[Version], why: str) -> None:
+    assert ctx.project is not None
+    for v in running:
+        jid = job_id(ctx.project.id, v)
+        await ctx.deps.queue.cancel(jid)
+        await ctx.store.update_version(v.model_copy(update={"status": "cancelled", "error": why}))
+        job = await ctx.store.get_job(jid)
+        if job is not None:
+            await ctx.store.put_job(
+                job.model_copy(update={"status": "cancelled", "updated_at": ctx.deps.clock.now()})
+            )
+
+
+async def start_version(ctx: Ctx, request: PlanRequest, *, parent: Version | None, summary: str) -> Version | None:
+    assert ctx.project is not None
+    project = ctx.project
+    records = await ctx.store.list_media(project.id)
+    if not any(r.item.kind != MediaKind.MUSIC for r in records):
+        await ctx.say(texts.NEED_MEDIA)
+        return None
+    versions = await ctx.store.list_versions(project.id)
+    now = ctx.deps.clock.now()
+    over = movie_limit(ctx.deps.settings, versions, ctx.user.key, now)
+    if over:
+        await ctx.say(over)
+        return None
+    running = in_flight(versions)
+    draft = Version(
+        project_id=project.id,
+        number=0,
+        parent=parent.number if parent else None,
+        request=request,
+        summary=summary,
+        created_by=ctx.user.key,
+        created_at=now,
+    )
+    version = await create_next(ctx.store, draft)
+    await stop_running(ctx, running, f"replaced by v{version.number}")
+    await advance(ctx, "refine" if parent else "make", request=request)
+    jid = job_id(project.id, version)
+    await ctx.store.put_job(
+        Job(id=jid, project_id=project.id, version=version.number, kind="refine" if parent else "make",
+            created_at=now, updated_at=now)
+    )  # fmt: skip
+    await ctx.deps.queue.enqueue(
+        JobRequest(
+            job_id=jid,
+            kind="refine" if parent else "make",
+            project_id=project.id,
+            version=version.number,
+            parent_version=version.parent,
+            chat_key=project.chat_key,
+            draft=ctx.deps.settings.draft_renders,
+        )
+    )
+    replaced = f" (replaces v{', v'.join(str(v.number) for v in running)})" if running else ""
+    await ctx.deps.outbox.send(
+        ShowProgress(chat=ctx.chat, key=f"{project.id}:v{version.number}", stage="queued", percent=0,
+                     text=f"v{version.number}: queued{replaced}…")
+    )  # fmt: skip
+    return version
+
+
+async def make(ctx: Ctx, args: str) -> None:
+    if not await allowed(ctx, "edit"):
+        return
+    if args.strip():
+        await describe(ctx, args)
+        return
+    assert ctx.project is not None
+    versions = await ctx.store.list_versions(ctx.project.id)
+    running = in_flight(versions)
+    if running:
+        await ctx.say(texts.BUSY.format(n=running[-1].number, stage=running[-1].status))
+        return
+    parent = None
+    if ctx.project.current_version is not None:
+        parent = await ctx.store.get_version(ctx.project.id, ctx.project.current_version)
+    summary = "re-cut with your latest files" if parent else "first cut"
+    await start_version(ctx, ctx.project.request, parent=parent, summary=summary)
+
+
+async def _parse(ctx: Ctx, text: str, parent: Version | None, focus: str | None = None) -> tuple[ParseResult, object]:
+    """Parse with file names first; if something wasn't found, again with analysis tags."""
+    assert ctx.project is not None
+    records = await ctx.store.list_media(ctx.project.id)
+    cat = dataclasses.replace(await catalog_for(ctx, records, parent, with_tags=False), focus=focus)
+    result = parse(text, cat)
+    if result.unclear or result.question:
+        tagged = dataclasses.replace(await catalog_for(ctx, records, parent, with_tags=True), focus=focus)
+        again = parse(text, tagged)
+        if len(again.unclear) < len(result.unclear) or (result.question and not again.question):
+            return again, tagged
+    return result, cat
+
+
+async def describe(ctx: Ctx, text: str) -> None:
+    """Before the first movie: the words become the request (prompt, length, aspect, mood...)."""
+    if not await allowed(ctx, "edit"):
+        return
+    assert ctx.project is not None
+    result, _ = await _parse(ctx, text, None)
+    if result.question and not result.commands:
+        await _ask(ctx, result)
+        return
+    request = apply_edits(ctx.project.request, result.commands)
+    prompt = f"{ctx.project.request.prompt} {text}".strip()[-1000:]
+    request = request.model_copy(update={"prompt": prompt})
+    summary = ", ".join(result.understood)
+    records = await ctx.store.list_media(ctx.project.id)
+    if not any(r.item.kind != MediaKind.MUSIC for r in records):
+        await ctx.update_project(request=request)
+        got = f": {summary}" if summary else ""
+        await ctx.say(f"Noted{got}. Now send photos, clips and a song, then /make.")
+        return
+    await ctx.say(f"Got it{': ' + summary if summary else ''}. Making your movie…")
+    await start_version(ctx, request, parent=None, summary=summary or "first cut")
+
+
+async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus: str | None = None) -> None:
+    if not await allowed(ctx, "edit"):
+        return
+    assert ctx.project is not None
+    pid = ctx.project.id
+    versions = await ctx.store.list_versions(pid)
+    parent = None
+    if parent_number is not None:
+        parent = next((v for v in versions if v.number == parent_number), None)
+    if parent is None or parent.status != "ready":
+        current = next((v for v in versions if v.number == ctx.project.current_version), None)
+        parent = current if current and current.status == "ready" else latest_ready(versions)
+    if parent is None:
+        await describe(ctx, text)
+        return
+    result, cat = await _parse(ctx, text, parent, focus)
+    if result.empty:
+        if result.question:
+            await _ask(ctx, result)
+        else:
+            await ctx.say(texts.NOT_UNDERSTOOD.format(text=text.strip()[:200]), buttons(texts.SUGGESTIONS))
+        return
+    running = in_flight(versions)
+    base = running[-1].request if running else parent.request
+    request = apply_edits(
+        base,
+        list(result.commands),
+        current_duration=parent.plan.duration if parent.plan else None,
+        music_ids=cat.music_ids,  # type: ignore[attr-defined]
+        current_music=cat.current_music,  # type: ignore[attr-defined]
+    )
+    summary = ", ".join(result.understood)
+    missed = f" (I didn't get: {'; '.join(result.unclear)})" if result.unclear else ""
+    if request == base and not running:
+        await ctx.say(f"v{parent.number} already looks like that ({summary}).{missed}")
+        return
+    await ctx.say(f"Got it: {summary}.{missed} Making it from v{parent.number}…")
+    await start_version(ctx, request, parent=parent, summary=summary)
+    if result.question:
+        await _ask(ctx, result)
+
+
+async def _ask(ctx: Ctx, result: ParseResult) -> None:
+    assert result.question is not None
+    rows = tuple(((label, f"say:{again}"),) for label, again in result.question.options)
+    await ctx.say(result.question.text, buttons(*rows))
+
+
+async def adjust_or_refine(ctx: Ctx, phrase: str) -> None:
+    """/settings, /remove, /keep: before the first movie they only shape the next request (nothing
+    renders); after it they are refinements that make a new version."""
+    assert ctx.project is not None
+    if ctx.project.current_version is not None:
+        await refine(ctx, phrase)
+        return
+    if not await allowed(ctx, "edit"):
+        return
+    result, _ = await _parse(ctx, phrase, None)
+    if result.empty:
+        if result.question:
+            await _ask(ctx, result)
+        else:
+            await ctx.say(f"I didn't understand “{phrase}”." + (f" ({'; '.join(result.unclear)})" if result.unclear else ""))
+        return
+    await ctx.update_project(request=apply_edits(ctx.project.request, list(result.commands)))
+    await ctx.say(f"Set: {', '.join(result.understood)}. It applies to the next movie (/make).")
