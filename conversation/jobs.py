@@ -47,6 +47,9 @@ class JobDeps:
     scratch_dir: Path  # per-process scratch; media from remote stores is downloaded below it
 
 
+TRANSIENT_MESSAGE = "A service the movie needs isn't answering right now. Please try again in a few minutes."
+
+
 class TransientJobError(Exception):
     """A hiccup worth retrying (storage timeout, Gemini 429/5xx): workers retry with backoff."""
 
@@ -227,6 +230,8 @@ async def run_job(request: JobRequest, deps: JobDeps, report: Report) -> None:
         raise
     except TransientJobError:
         raise
+    except ConnectionError as exc:  # the store or media store blinked: worth another try
+        raise TransientJobError(str(exc) or type(exc).__name__) from exc
     except UserFacingError as exc:
         await _fail(deps, request, rep, exc.message)
     except Exception:
@@ -280,7 +285,9 @@ async def requests_to_resume(store: ProjectStore) -> list[JobRequest]:
             parent = None
             if job.version is not None:
                 version = await store.get_version(job.project_id, job.version)
-                if version is None or version.status in ("ready", "cancelled"):
+                # a "ready" version is kept: its movie may never have reached the chat, and a
+                # re-run of a finished version renders nothing and reports "done" again
+                if version is None or version.status == "cancelled":
                     continue
                 parent = version.parent
             requests.append(

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from conversation.jobs import Report, error_ref, requests_to_resume
+from conversation.jobs import TRANSIENT_MESSAGE, Report, TransientJobError, error_ref, requests_to_resume
 from conversation.models import Job, JobStatus
 from conversation.ports import Clock, JobRequest, JobSink, JobUpdate, ProjectStore
 
@@ -64,6 +64,7 @@ class InProcessJobQueue:
         *,
         max_concurrent: int = 1,
         clock: Clock | None = None,
+        retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0),
     ) -> None:
         self.store = store
         self.job_fn = job_fn
@@ -72,6 +73,7 @@ class InProcessJobQueue:
         self._slots = asyncio.Semaphore(max_concurrent)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closed = False
+        self.retry_delays = retry_delays  # waits before each retry of a TransientJobError
 
     def set_sink(self, sink: JobSink) -> None:
         self._sink = sink
@@ -176,7 +178,19 @@ class InProcessJobQueue:
                     }
                 )
                 await self.store.put_job(state["job"])  # type: ignore[arg-type]
-                await self.job_fn(request, report)
+                for delay in (*self.retry_delays, None):
+                    try:
+                        await self.job_fn(request, report)
+                        break
+                    except TransientJobError as exc:
+                        if delay is None:
+                            log.warning("job %s gave up after retries: %s", request.job_id, exc)
+                            await final("failed", TRANSIENT_MESSAGE)
+                            return
+                        log.warning(
+                            "job %s hit a transient error (%s); retrying in %.0fs", request.job_id, exc, delay
+                        )
+                        await asyncio.sleep(delay)
             if not state["final"]:
                 await final("done")
         except asyncio.CancelledError:

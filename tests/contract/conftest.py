@@ -79,9 +79,68 @@ async def _in_process(tmp_path: Path, store: ProjectStore, job_fn: JobFn) -> Asy
         await queue.close()
 
 
+@asynccontextmanager
+async def _arq(tmp_path: Path, store: ProjectStore, job_fn: JobFn) -> AsyncIterator[QueueHarness]:
+    """ArqJobQueue + a real redis-server + arq workers and the bot's EventConsumer in this loop."""
+    import asyncio
+
+    from arq.connections import RedisSettings, create_pool
+    from redis.asyncio import Redis
+
+    from conversation.jobs import JobDeps
+    from tests.integration.workers.redis_server import RedisServer
+    from workers.events import EventConsumer
+    from workers.main import WorkerConfig, build_workers, stop_workers
+    from workers.queue import ArqJobQueue
+
+    server = RedisServer(tmp_path / "redis").start()
+    pool = await create_pool(RedisSettings.from_dsn(server.url))
+    events = Redis.from_url(server.url)
+    harness = QueueHarness(queue=ArqJobQueue(pool, store), store=store)
+
+    async def sink(update: JobUpdate) -> None:
+        harness.updates.append(update)
+
+    async def open_deps() -> JobDeps:
+        return JobDeps(
+            store=store,
+            media=LocalMediaStore(tmp_path / "media"),
+            pipeline=None,  # type: ignore[arg-type]
+            scratch_dir=tmp_path / "scratch",
+        )
+
+    config = WorkerConfig(redis_url=server.url, poll_delay=0.02, lease_seconds=2.0)
+    workers = build_workers(config, open_deps, job_fn=job_fn)
+    consumer = EventConsumer(events, store, sink, lease_ms=2000)
+    tasks = [asyncio.create_task(w.async_run()) for w in workers] + [
+        asyncio.create_task(consumer.run(block_ms=50))
+    ]
+
+    async def drain() -> None:
+        for _ in range(1500):
+            jobs = await store.list_jobs()
+            if jobs and all(j.status in ("completed", "failed", "cancelled") for j in jobs):
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError("jobs did not finish")
+
+    harness.drain = drain
+    try:
+        yield harness
+    finally:
+        try:
+            consumer.stop()
+            await stop_workers(workers)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await events.aclose()
+            await pool.aclose()
+        finally:
+            server.stop()
+
+
 PROJECT_STORES: dict[str, StoreFactory] = {"sqlite": _sqlite}
 MEDIA_STORES: dict[str, MediaFactory] = {"local": _local_media}
-JOB_QUEUES: dict[str, QueueFactory] = {"in-process": _in_process}
+JOB_QUEUES: dict[str, QueueFactory] = {"in-process": _in_process, "arq": _arq}
 
 
 @pytest.fixture(params=sorted(PROJECT_STORES))

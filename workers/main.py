@@ -1,0 +1,194 @@
+"""Worker processes: configuration, the arq Workers per queue, the entry point and a health check.
+
+The entry point (bots.cli `memory-movie worker`) builds a WorkerConfig and an async factory for
+the job deps (store, media store, pipeline, scratch dir) from its settings, then calls
+`run_worker(config, open_deps)`. One process serves both queues by default, each with its own
+concurrency: renders one at a time (a render wants both cores of a small box), analyses two, so
+a long render never starves a quick analysis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from arq.connections import RedisSettings, create_pool
+from arq.constants import health_check_key_suffix
+from arq.worker import Function, Worker, func
+from pydantic import BaseModel, ConfigDict
+
+from conversation.jobs import JobDeps
+from workers.jobs import JobFn, analyse_media, make_movie, refine_movie
+from workers.queue import ANALYSIS_QUEUE, RENDER_QUEUE
+
+log = logging.getLogger(__name__)
+
+DepsFactory = Callable[[], Awaitable[JobDeps]]
+
+
+class WorkerConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queues: tuple[str, ...] = (RENDER_QUEUE, ANALYSIS_QUEUE)
+    render_concurrency: int = 1
+    analysis_concurrency: int = 2
+    render_timeout: float = 1800.0  # reported to the chat as a failure when exceeded
+    analysis_timeout: float = 600.0
+    lease_seconds: float = 30.0  # a SIGKILLed worker's job is picked up again within this
+    max_tries: int = 5  # transient-error retries and crash re-runs together
+    retry_base_seconds: float = 5.0  # backoff: base, 2x, 4x ... capped at 5 min
+    poll_delay: float = 0.5
+    burst: bool = False  # stop when the queues are empty (tests, one-off batch runs)
+    health_check_interval: float = 15.0
+
+    def timeout_for(self, kind: str) -> float:
+        return self.analysis_timeout if kind == "analyse" else self.render_timeout
+
+
+def health_key(queue: str) -> str:
+    """Per process (container hostnames differ): compose checks each worker, not just any worker."""
+    return f"{queue}{health_check_key_suffix}:{socket.gethostname()}"
+
+
+def queue_names(choice: str) -> tuple[str, ...]:
+    """`--queue all|analysis|render` from the CLI."""
+    return {"analysis": (ANALYSIS_QUEUE,), "render": (RENDER_QUEUE,)}.get(
+        choice, (RENDER_QUEUE, ANALYSIS_QUEUE)
+    )
+
+
+def _functions(queue: str, config: WorkerConfig) -> list[Function]:
+    # arq's own try limit is set out of the way: workers.jobs counts tries itself so that the
+    # last one still reports a failure to the chat (arq would drop the job silently)
+    common = {"keep_result": 0, "max_tries": 1000}
+    if queue == ANALYSIS_QUEUE:
+        return [func(analyse_media, timeout=config.analysis_timeout + 60, **common)]  # type: ignore[arg-type]
+    return [
+        func(make_movie, timeout=config.render_timeout + 60, **common),  # type: ignore[arg-type]
+        func(refine_movie, timeout=config.render_timeout + 60, **common),  # type: ignore[arg-type]
+    ]
+
+
+class _SharedDeps:
+    """Opens the deps once per process, however many queues it serves."""
+
+    def __init__(self, open_deps: DepsFactory) -> None:
+        self._open = open_deps
+        self._deps: JobDeps | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> JobDeps:
+        async with self._lock:
+            if self._deps is None:
+                self._deps = await self._open()
+            return self._deps
+
+
+def build_workers(
+    config: WorkerConfig,
+    open_deps: DepsFactory,
+    *,
+    job_fn: JobFn | None = None,
+    redis_pools: dict[str, Any] | None = None,
+) -> list[Worker]:
+    """One arq Worker per queue. `job_fn` replaces run_job (tests); `redis_pools` reuses pools."""
+    shared = _SharedDeps(open_deps)
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["deps"] = await shared.get()
+
+    workers = []
+    for queue in config.queues:
+        ctx: dict[str, Any] = {"config": config}
+        if job_fn is not None:
+            ctx["job_fn"] = job_fn
+        pool = (redis_pools or {}).get(queue)
+        workers.append(
+            Worker(
+                _functions(queue, config),  # type: ignore[arg-type]
+                queue_name=queue,
+                redis_settings=None if pool else RedisSettings.from_dsn(config.redis_url),
+                redis_pool=pool,
+                burst=config.burst,
+                poll_delay=config.poll_delay,
+                max_jobs=config.render_concurrency if queue == RENDER_QUEUE else config.analysis_concurrency,
+                handle_signals=False,
+                allow_abort_jobs=True,
+                health_check_interval=config.health_check_interval,
+                health_check_key=health_key(queue),
+                on_startup=on_startup,
+                ctx=ctx,
+                log_results=False,
+            )
+        )
+    return workers
+
+
+async def serve(config: WorkerConfig, open_deps: DepsFactory, *, job_fn: JobFn | None = None) -> None:
+    """Run the workers until SIGTERM/SIGINT (or, in burst mode, until the queues are empty)."""
+    workers = build_workers(config, open_deps, job_fn=job_fn)
+    loop = asyncio.get_running_loop()
+
+    def stop(sig: signal.Signals) -> None:
+        log.info("worker stopping on %s: running jobs go back to the queue", sig.name)
+        for w in workers:
+            w.handle_sig(sig)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop, sig)
+    log.info("worker serving %s", ", ".join(config.queues))
+    try:
+        await asyncio.gather(*(w.async_run() for w in workers), return_exceptions=True)
+    finally:
+        await stop_workers(workers)
+
+
+async def stop_workers(workers: Sequence[Worker]) -> None:
+    """Stop picking jobs, cancel running ones (arq re-queues them for another worker), close pools."""
+    for w in workers:
+        w.handle_sig(signal.SIGTERM)
+    for w in workers:
+        await asyncio.gather(*w.tasks.values(), return_exceptions=True)
+        if w._pool is not None:
+            with contextlib.suppress(Exception):
+                await w.pool.delete(w.health_check_key)
+            await w.pool.aclose()
+            w._pool = None
+
+
+def run_worker(config: WorkerConfig, open_deps: DepsFactory) -> int:
+    """The blocking entry point for `memory-movie worker`; returns the exit code."""
+    asyncio.run(serve(config, open_deps))
+    return 0
+
+
+async def health(config: WorkerConfig, queues: Sequence[str] | None = None) -> dict[str, str | None]:
+    """Each queue's latest worker heartbeat (None: no live worker recorded one recently)."""
+    pool = await create_pool(RedisSettings.from_dsn(config.redis_url))
+    try:
+        out: dict[str, str | None] = {}
+        for queue in queues or config.queues:
+            raw = await pool.get(health_key(queue))
+            out[queue] = raw.decode() if raw else None
+        return out
+    finally:
+        await pool.aclose()
+
+
+def check_health(config: WorkerConfig) -> int:
+    """`memory-movie worker --health`: 0 when every served queue has a live worker (compose healthcheck)."""
+    try:
+        beats = asyncio.run(health(config))
+    except Exception as exc:  # Redis down: unhealthy, said plainly
+        print(f"unhealthy: redis unreachable ({exc})")
+        return 1
+    for queue, beat in beats.items():
+        print(f"{queue}: {beat or 'no live worker'}")
+    return 0 if all(beats.values()) else 1

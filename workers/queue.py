@@ -1,0 +1,147 @@
+"""The JobQueue port on arq: what the bot process uses to hand work to the workers.
+
+Jobs carry ids, never blobs. The arq job id is the JobRequest's id ("<project>:v<n>:make"), so
+a double click or a duplicate reply enqueues once. Analyses and renders go to separate queues so
+a long render never starves a quick analysis. Results come back as events (workers.events).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix
+from arq.utils import timestamp_ms
+
+from conversation.jobs import requests_to_resume
+from conversation.models import Job
+from conversation.ports import Clock, JobRequest, JobUpdate, ProjectStore
+from workers.events import EVENTS_STREAM, publish
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_QUEUE = "mm:analysis"
+RENDER_QUEUE = "mm:render"
+CANCEL_PREFIX = "mm:cancel:"
+
+FUNCTIONS = {"analyse": "analyse_media", "make": "make_movie", "refine": "refine_movie"}
+
+
+def queue_for(kind: str) -> str:
+    return ANALYSIS_QUEUE if kind == "analyse" else RENDER_QUEUE
+
+
+class _UtcClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ArqJobQueue:
+    """`ArqJobQueue(redis, store, events_stream="mm:events")`, or `await ArqJobQueue.connect(url, store)`.
+
+    `events_stream` is where workers publish this bot's updates (its EventConsumer reads it)."""
+
+    def __init__(
+        self,
+        redis: ArqRedis,
+        store: ProjectStore,
+        *,
+        events_stream: str = EVENTS_STREAM,
+        clock: Clock | None = None,
+    ) -> None:
+        self.redis = redis
+        self.store = store
+        self.events_stream = events_stream
+        self.clock = clock or _UtcClock()
+
+    @classmethod
+    async def connect(
+        cls, redis_url: str, store: ProjectStore, *, events_stream: str = EVENTS_STREAM
+    ) -> ArqJobQueue:
+        pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=RENDER_QUEUE)
+        return cls(pool, store, events_stream=events_stream)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def enqueue(self, request: JobRequest) -> bool:
+        existing = await self.store.get_job(request.job_id)
+        if existing is None or existing.status not in ("queued", "processing"):
+            now = self.clock.now()
+            await self.store.put_job(
+                Job(
+                    id=request.job_id,
+                    project_id=request.project_id,
+                    version=request.version,
+                    kind=request.kind,
+                    status="queued",
+                    attempts=existing.attempts if existing else 0,
+                    created_at=existing.created_at if existing else now,
+                    updated_at=now,
+                )
+            )
+        await self.redis.delete(CANCEL_PREFIX + request.job_id)
+        job = await self.redis.enqueue_job(
+            FUNCTIONS[request.kind],
+            request.project_id,
+            request.version,
+            _job_id=request.job_id,
+            _queue_name=queue_for(request.kind),
+            job_id=request.job_id,
+            parent_version=request.parent_version,
+            chat_key=request.chat_key,
+            draft=request.draft,
+            events=self.events_stream,
+        )
+        if job is None:
+            log.info("job %s is already queued or running", request.job_id, extra={"job_id": request.job_id})
+            return False
+        return True
+
+    async def cancel(self, job_id: str) -> bool:
+        job = await self.store.get_job(job_id)
+        queue = queue_for(job.kind if job else "make")
+        if not await self.redis.exists(job_key_prefix + job_id):
+            return False  # finished, never queued, or already cancelled
+        await self.redis.set(CANCEL_PREFIX + job_id, b"1", ex=24 * 3600)
+        if await self.redis.zrem(queue, job_id) and not await self.redis.exists(
+            in_progress_key_prefix + job_id
+        ):
+            # taken off the queue before any worker started it: nobody else will report it
+            await self.redis.delete(job_key_prefix + job_id)
+            await self._report_cancelled_before_start(job_id, job)
+            return True
+        # running (or just picked up): the worker cancels the task and reports "cancelled"
+        await self.redis.zadd(abort_jobs_ss, {job_id: timestamp_ms()})
+        return True
+
+    async def _report_cancelled_before_start(self, job_id: str, job: Job | None) -> None:
+        if job is None:
+            return
+        if job.version is not None:
+            version = await self.store.get_version(job.project_id, job.version)
+            if version is not None and version.status not in ("ready", "failed"):
+                await self.store.update_version(version.model_copy(update={"status": "cancelled"}))
+        update = JobUpdate(
+            job_id=job_id,
+            project_id=job.project_id,
+            version=job.version,
+            kind="cancelled",
+            stage="cancelled",
+            message="Cancelled.",
+            seq=1,
+        )
+        await publish(self.redis, self.events_stream, update, run=f"cancel-{timestamp_ms()}")
+
+    async def resume(self) -> int:
+        """Re-enqueue what the store says is unfinished (after a Redis or bot restart).
+
+        Jobs still in Redis are refused by their deterministic id, so this never duplicates."""
+        count = 0
+        for request in await requests_to_resume(self.store):
+            if await self.enqueue(request):
+                count += 1
+        if count:
+            log.info("re-enqueued %d unfinished job(s) from the store", count)
+        return count
