@@ -1,0 +1,158 @@
+"""The rule-based refiner: fix what the metric critic found, keep everything else.
+
+Content fixes (duplicates, blurry/dark shots, repeats, weak shots) swap in unused better media in
+the same place; timing fixes rebuild the cut grid for the same sequence (on the beats, lengths
+following the energy, exact duration). A part the critic scored fine is left alone.
+"""
+
+from __future__ import annotations
+
+from pipeline.models import Critique, EditPlan, LeftOut, Library, MediaKind
+from pipeline.planning.music import SongView, choose_offset, choose_song
+from pipeline.planning.planner import _exact, effective_request, narrative, variety
+from pipeline.planning.selection import Candidate, build_pool, by_rank
+from pipeline.planning.shots import make_segments
+from pipeline.planning.timeline import build_grid, fit_lengths
+
+FINE = 0.97
+
+
+def _needs(critique: Critique, *names: str) -> bool:
+    return any(critique.parts.get(n, 1.0) < FINE for n in names)
+
+
+def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> EditPlan:
+    req, mood_pace = effective_request(plan.request, library)
+    pool = build_pool(req, library, None)
+    by_id: dict[str, Candidate] = {c.media_id: c for c in pool.good + pool.reserves}
+    seq = [s.media_id for s in plan.segments if s.media_id in library.items]
+    pinned = {m for m in (req.opening_id, req.closing_id) if m} | set(req.include)
+    spares = [c for c in by_rank(pool.good) if c.media_id not in seq]
+    removed: dict[str, str] = {}
+
+    def replace(i: int, why: str) -> None:
+        old = seq[i]
+        neighbours = {seq[j] for j in (i - 1, i + 1) if 0 <= j < len(seq)}
+        pick = next((c for c in spares if c.media_id not in neighbours and c.media_id not in seq), None)
+        if pick is not None:
+            spares.remove(pick)
+            seq[i] = pick.media_id
+        else:
+            seq[i] = ""  # dropped below
+        if old not in seq:
+            removed[old] = why
+
+    if _needs(critique, "duplicates", "quality", "variety", "shot_choice"):
+        losers = {
+            g: group[0] for group in library.duplicate_groups for g in group[1:] if g not in req.include
+        }
+        seen: set[str] = set()
+        reserve_ids = {c.media_id for c in pool.reserves}
+        for i, mid in enumerate(list(seq)):
+            p = library.photos.get(mid)
+            if mid in seen and mid not in pinned:
+                replace(i, "no room")
+            elif mid in losers or (mid in reserve_ids and mid not in pinned):
+                reason = (
+                    f"near-duplicate of {library.items[losers[mid]].original_name}"
+                    if mid in losers
+                    else "no room"
+                )
+                if p is not None and mid not in losers:
+                    reason = "blurry" if p.is_blurry else "too dark" if p.is_dark else reason
+                replace(i, reason)
+            elif mid in req.exclude:
+                replace(i, "excluded by you")
+            seen.add(seq[i])
+        seq = [m for m in seq if m]
+        if _needs(critique, "shot_choice"):
+            _swap_weak(seq, spares, pinned, by_id, removed)
+
+    song_a = library.music.get(plan.music.media_id) if plan.music else choose_song(req, library, req.mood)
+    duration = req.duration or plan.duration
+    offset = plan.music.source_start if plan.music else (choose_offset(song_a, duration) if song_a else 0.0)
+    song = SongView(song_a, offset, duration)
+
+    lengths = (
+        [s.duration for s in plan.segments if s.media_id in seq] if len(seq) == len(plan.segments) else []
+    )
+    if not lengths or _needs(critique, "on_beat", "duration", "energy_match", "story_arc"):
+        lengths = _grid_for(len(seq), song, duration, req.pace, mood_pace)
+    if len(lengths) < len(seq):  # the song's grid can't hold every shot: the weakest go
+        for m in sorted(seq, key=lambda m: (m in pinned, by_id[m].score if m in by_id else 0.0))[
+            : len(seq) - len(lengths)
+        ]:
+            removed[m] = "no room"
+        seq = [m for m in seq if m not in removed]
+    seq = _no_repeats_in_a_row(seq)
+    lengths = fit_lengths(lengths[: len(seq)], [by_id[m].max_len if m in by_id else 7.0 for m in seq], song)
+    lengths = _exact(lengths, duration)
+
+    reasons = {s.media_id: s.reasoning for s in plan.segments}
+    for m in seq:
+        reasons.setdefault(m, "swapped in by the critic's review: a stronger shot")
+    segments = make_segments(seq, lengths, song, library, req, reasons)
+    used = set(seq)
+    left = [lo for lo in plan.left_out if lo.media_id not in used]
+    left += [LeftOut(media_id=m, reason=r) for m, r in removed.items() if m not in used]
+    left.sort(key=lambda lo: list(library.items).index(lo.media_id) if lo.media_id in library.items else 0)
+    return plan.model_copy(
+        update={
+            "duration": round(sum(s.duration for s in segments), 4),
+            "segments": segments,
+            "left_out": tuple(left),
+            "narrative_arc": narrative(segments, library),
+            "variety_score": variety(segments, library),
+            "reasoning": (plan.reasoning + " Refined: " + "; ".join(critique.issues[:3])).strip(),
+        }
+    )
+
+
+def _swap_weak(
+    seq: list[str],
+    spares: list[Candidate],
+    pinned: set[str],
+    by_id: dict[str, Candidate],
+    removed: dict[str, str],
+) -> None:
+    for _ in range(3):
+        movable = [i for i, m in enumerate(seq) if m not in pinned and m in by_id]
+        if not movable or not spares:
+            return
+        i = min(movable, key=lambda k: (by_id[seq[k]].score, k))
+        best = spares[0]
+        if best.score <= by_id[seq[i]].score + 0.05:
+            return
+        # a clip must stay a clip slot's worth: only swap like for like when it's a video
+        if by_id[seq[i]].kind == MediaKind.VIDEO and best.kind != MediaKind.VIDEO:
+            return
+        removed[seq[i]] = "no room"
+        seq[i] = best.media_id
+        spares.pop(0)
+
+
+def _grid_for(n: int, song: SongView, duration: float, pace: dict, mood_pace: float) -> list[float]:
+    """A beat grid with exactly n shots where possible (search the shot-length factor)."""
+    best: list[float] | None = None
+    factor = 0.4
+    while factor < 8:
+        lengths = build_grid(song, duration, pace, mood_pace, factor)
+        if len(lengths) == n:
+            return lengths
+        if len(lengths) >= n and (best is None or len(lengths) < len(best)):
+            best = lengths
+        factor *= 1.03
+    if best is None:
+        return build_grid(song, duration, pace, mood_pace, 0.4)
+    from pipeline.planning.planner import _merge_to
+
+    return _merge_to(best, n)
+
+
+def _no_repeats_in_a_row(seq: list[str]) -> list[str]:
+    out: list[str] = []
+    for m in seq:
+        if out and out[-1] == m:
+            continue
+        out.append(m)
+    return out
