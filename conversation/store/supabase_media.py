@@ -2,15 +2,17 @@
 
 Keys are '<project_id>/<name>'; the same key is the object path inside its bucket, so a project's
 files sit in one folder per bucket and `delete_prefix(project_id + '/')` removes them all. Which
-bucket holds a key is decided from the key alone (get() has no content type to go by):
-'<project>/renders/...' -> rendered-videos, '<project>/thumbnails|posters|storyboards/...' ->
-project-thumbnails, everything else -> user-media. The buckets' size limits and MIME allow-lists
-are in supabase/config.toml.
+bucket holds a key is decided from the name alone (get() has no content type to go by), matching
+the names conversation/jobs.py gives: 'v3.mp4' -> rendered-videos, 'v3-poster.jpg' and
+'v3-storyboard.png' -> project-thumbnails, everything else (the media people sent, named by
+content hash) -> user-media. The buckets' size limits and MIME allow-lists are in
+supabase/config.toml.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -18,10 +20,8 @@ from conversation.store.supabase_store import open_client
 
 DEFAULT_BUCKET = "user-media"
 DEFAULT_ROUTES: tuple[tuple[str, str], ...] = (
-    ("renders/", "rendered-videos"),
-    ("thumbnails/", "project-thumbnails"),
-    ("posters/", "project-thumbnails"),
-    ("storyboards/", "project-thumbnails"),
+    (r"v\d+\.mp4", "rendered-videos"),
+    (r"v\d+-(poster|storyboard)\.(jpg|jpeg|png|webp)", "project-thumbnails"),
 )
 _PAGE = 1000
 _REMOVE_BATCH = 500
@@ -40,8 +40,8 @@ def check_key(key: str) -> str:
 class SupabaseMediaStore:
     """`SupabaseMediaStore(url, service_role_key)` — SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.
 
-    `routes` maps a name prefix (the part after '<project_id>/') to a bucket; `default_bucket`
-    takes the rest. `client=` takes an existing supabase AsyncClient (its owner closes it).
+    `routes` maps a regular expression, matched in full against the name after '<project_id>/',
+    to a bucket; `default_bucket` takes the rest. `client=` takes an existing supabase AsyncClient (its owner closes it).
     """
 
     def __init__(
@@ -62,6 +62,7 @@ class SupabaseMediaStore:
         self._lock = asyncio.Lock()
         self.default_bucket = default_bucket
         self.routes = routes
+        self._routes = [(re.compile(pattern), bucket) for pattern, bucket in routes]
 
     @property
     def buckets(self) -> list[str]:
@@ -69,8 +70,8 @@ class SupabaseMediaStore:
 
     def bucket_for(self, key: str) -> str:
         _project, _, name = check_key(key).partition("/")
-        for prefix, bucket in self.routes:
-            if name.startswith(prefix):
+        for pattern, bucket in self._routes:
+            if pattern.fullmatch(name):
                 return bucket
         return self.default_bucket
 

@@ -7,7 +7,7 @@ values
   ('user-media', 'user-media', false, 524288000,
    array['image/*', 'video/*', 'audio/*', 'application/octet-stream']),
   ('rendered-videos', 'rendered-videos', false, 524288000,
-   array['video/mp4', 'video/quicktime', 'video/webm']),
+   array['video/mp4', 'video/quicktime', 'video/webm', 'application/octet-stream']),
   ('project-thumbnails', 'project-thumbnails', false, 10485760,
    array['image/jpeg', 'image/png', 'image/webp', 'image/gif'])
 on conflict (id) do update

@@ -261,6 +261,7 @@ def running_stack(work_dir: Path) -> Iterator[SupabaseStack]:
             "PGRST_SERVER_HOST": "127.0.0.1",
             "PGRST_SERVER_PORT": str(port),
             "PGRST_DB_POOL": "4",
+            "PGRST_DB_MAX_ROWS": "1000",  # as Supabase: the store must page
             "PGRST_DB_CHANNEL_ENABLED": "false",
             "PGRST_LOG_LEVEL": "error",
         }
