@@ -273,8 +273,8 @@ def m_shot_choice(plan: EditPlan, library: Library) -> Metric:
     best = pool[: len(set(used))] or [1.0]
     mean_used = sum(quality_of(library, m) for m in set(used)) / len(set(used))
     ratio = mean_used / max(1e-6, sum(best) / len(best))
-    score = min(1.0, max(0.0, (ratio - 0.5) / 0.45))
-    issue = None if score >= 0.9 else "weaker shots are used while better ones sit unused"
+    score = min(1.0, max(0.0, (ratio - 0.7) / 0.28))
+    issue = None if score >= 0.95 else "weaker shots are used while better ones sit unused"
     return Metric("shot_choice", score, issue)
 
 

@@ -73,15 +73,12 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
     offset = plan.music.source_start if plan.music else (choose_offset(song_a, duration) if song_a else 0.0)
     song = SongView(song_a, offset, duration)
 
-    lengths = (
-        [s.duration for s in plan.segments if s.media_id in seq] if len(seq) == len(plan.segments) else []
-    )
+    lengths = [s.duration for s in plan.segments] if len(seq) == len(plan.segments) else []
     if not lengths or _needs(critique, "on_beat", "duration", "energy_match", "story_arc"):
         lengths = _grid_for(len(seq), song, duration, req.pace, mood_pace)
     if len(lengths) < len(seq):  # the song's grid can't hold every shot: the weakest go
-        for m in sorted(seq, key=lambda m: (m in pinned, by_id[m].score if m in by_id else 0.0))[
-            : len(seq) - len(lengths)
-        ]:
+        weakest = sorted(seq, key=lambda m: (m in pinned, by_id[m].score if m in by_id else 0.0))
+        for m in weakest[: len(seq) - len(lengths)]:
             removed[m] = "no room"
         seq = [m for m in seq if m not in removed]
     seq = _no_repeats_in_a_row(seq)

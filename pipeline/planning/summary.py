@@ -20,6 +20,30 @@ def _shots_before(plan: EditPlan, t: float) -> int:
     return sum(1 for s in plan.segments if s.timeline_start < t)
 
 
+def _mean_len(plan: EditPlan, part: int) -> float | None:
+    third = plan.duration / 3
+    lens = [
+        s.duration
+        for s in plan.segments
+        if part * third <= s.timeline_start + s.duration / 2 < (part + 1) * third
+    ]
+    return sum(lens) / len(lens) if lens else None
+
+
+def _rhythm(parent: EditPlan, plan: EditPlan) -> list[str]:
+    """The part of the movie whose shot lengths changed most, if any changed noticeably."""
+    best: tuple[float, str] | None = None
+    for part, label in enumerate(("start", "middle", "end")):
+        a, b = _mean_len(parent, part), _mean_len(plan, part)
+        if a is None or b is None:
+            continue
+        change = abs(b - a) / a
+        if change >= 0.15 and (best is None or change > best[0]):
+            word = "slower" if b > a else "faster"
+            best = (change, f"{label} {word} (shots {b:.1f} s instead of {a:.1f} s)")
+    return [best[1]] if best else []
+
+
 def summarize_changes(parent: EditPlan, plan: EditPlan, library: Library) -> str:
     bits: list[str] = []
     if abs(parent.duration - plan.duration) >= 0.5:
@@ -33,6 +57,7 @@ def summarize_changes(parent: EditPlan, plan: EditPlan, library: Library) -> str
         bits.append(f"first {window:.0f} s now {b} shots instead of {a}")
     elif len(parent.segments) != len(plan.segments):
         bits.append(f"{len(plan.segments)} shots instead of {len(parent.segments)}")
+    bits += _rhythm(parent, plan)
     old_ids = [s.media_id for s in parent.segments]
     new_ids = [s.media_id for s in plan.segments]
     gone = [m for m in dict.fromkeys(old_ids) if m not in new_ids]

@@ -1,0 +1,149 @@
+"""The offline critic: each metric notices its fault, and the refiner measurably fixes them."""
+
+from __future__ import annotations
+
+from pipeline.evaluation import evaluate_plan
+from pipeline.models import Box, EditPlan, Library, Motion, PlanRequest, Segment
+from pipeline.planning import plan_edit, refine_plan, summarize_changes
+from tests.unit.pipeline.planning.synth import make_library, mid
+
+
+def _shift_cuts(plan: EditPlan, by: float) -> EditPlan:
+    """Every cut moved off the beat by `by` s (first and last shots absorb it)."""
+    segs = list(plan.segments)
+    out = []
+    for i, s in enumerate(segs):
+        start = s.timeline_start + (by if i > 0 else 0.0)
+        end = s.timeline_start + s.duration + (by if i < len(segs) - 1 else 0.0)
+        out.append(s.model_copy(update={"timeline_start": start, "duration": end - start}))
+    return plan.model_copy(update={"segments": tuple(out)})
+
+
+def _swap_media(plan: EditPlan, index: int, media_id: str) -> EditPlan:
+    segs = list(plan.segments)
+    segs[index] = segs[index].model_copy(update={"media_id": media_id})
+    return plan.model_copy(update={"segments": tuple(segs)})
+
+
+async def _good(lib: Library, **kw) -> EditPlan:
+    return await plan_edit(PlanRequest(duration=45, **kw), lib)
+
+
+async def test_planner_output_scores_high_with_no_issues() -> None:
+    lib = make_library()
+    crit = evaluate_plan(await _good(lib), lib)
+    assert crit.score >= 0.95 and not crit.issues
+    assert set(crit.parts) >= {
+        "duration",
+        "on_beat",
+        "energy_match",
+        "duplicates",
+        "quality",
+        "faces",
+        "variety",
+        "story_arc",
+    }
+
+
+async def test_each_fault_is_named_and_lowers_the_score() -> None:
+    lib = make_library()
+    plan = await _good(lib)
+    base = evaluate_plan(plan, lib).score
+    off_beat = evaluate_plan(_shift_cuts(plan, 0.2), lib)
+    assert off_beat.parts["on_beat"] < 0.2 and "miss the beat" in off_beat.issues[0]
+    dup_in = next(i for i, s in enumerate(plan.segments) if s.media_id != mid("dupA_boat.jpg"))
+    with_dup = _swap_media(plan, dup_in, mid("dupB_boat.jpg"))
+    if mid("dupA_boat.jpg") not in {s.media_id for s in plan.segments}:
+        with_dup = _swap_media(with_dup, dup_in + 2, mid("dupA_boat.jpg"))
+    crit = evaluate_plan(with_dup, lib)
+    assert crit.parts["duplicates"] < 1 and any("near-duplicates" in i for i in crit.issues)
+    blurry = evaluate_plan(_swap_media(plan, 2, mid("b0_blurry.jpg")), lib)
+    assert blurry.parts["quality"] < 1 and any("blurry" in i for i in blurry.issues)
+    twice = evaluate_plan(_swap_media(plan, 2, plan.segments[1].media_id), lib)
+    assert twice.parts["variety"] < 1 and any("twice in a row" in i for i in twice.issues)
+    short = plan.model_copy(update={"request": plan.request.model_copy(update={"duration": 60.0})})
+    assert evaluate_plan(short, lib).parts["duration"] < 0.2
+    for crit in (off_beat, blurry, twice):
+        assert crit.score < base
+
+
+async def test_shot_length_rising_with_energy_is_penalised() -> None:
+    lib = make_library(n_photos=30)
+    plan = await _good(lib)
+    # reverse the durations: long shots now sit in the loud part
+    durs = [s.duration for s in plan.segments][::-1]
+    t, segs = 0.0, []
+    for s, d in zip(plan.segments, durs, strict=True):
+        segs.append(s.model_copy(update={"timeline_start": t, "duration": d}))
+        t += d
+    crit = evaluate_plan(plan.model_copy(update={"segments": tuple(segs)}), lib)
+    assert crit.parts["energy_match"] < evaluate_plan(plan, lib).parts["energy_match"]
+
+
+async def test_a_face_cut_by_the_frame_is_found() -> None:
+    lib = make_library()
+    plan = await _good(lib)
+    face_seg = next(s for s in plan.segments if lib.photos.get(s.media_id) and lib.photos[s.media_id].faces)
+    corner = Box(x=0.7, y=0.7, w=0.3, h=0.3 * 1200 / 800 * 9 / 16)
+    bad = face_seg.model_copy(update={"motion": Motion(start=corner, end=corner)})
+    segs = tuple(bad if s.index == face_seg.index else s for s in plan.segments)
+    crit = evaluate_plan(plan.model_copy(update={"segments": segs}), lib)
+    assert crit.parts["faces"] < 1 and any("face is cut" in i for i in crit.issues)
+
+
+async def test_refine_raises_the_score_of_a_deliberately_bad_plan() -> None:
+    lib = make_library()
+    plan = await _good(lib)
+    bad = _shift_cuts(plan, 0.21)
+    bad = _swap_media(bad, 2, mid("b0_blurry.jpg"))
+    bad = _swap_media(bad, 5, mid("k0_dark.jpg"))
+    bad = bad.model_copy(update={"request": bad.request.model_copy(update={"duration": 40.0})})
+    before = evaluate_plan(bad, lib)
+    fixed = await refine_plan(bad, before, lib)
+    after = evaluate_plan(fixed, lib)
+    assert after.score > before.score + 0.1
+    assert after.parts["on_beat"] >= 0.9 and after.parts["quality"] == 1.0 and after.parts["duration"] == 1.0
+    assert abs(fixed.duration - 40) <= 0.5
+    left = {lo.media_id: lo.reason for lo in fixed.left_out}
+    assert left[mid("b0_blurry.jpg")] == "blurry" and left[mid("k0_dark.jpg")] == "too dark"
+
+
+async def test_refine_swaps_weak_shots_and_leaves_good_timing_alone() -> None:
+    lib = make_library(n_photos=30)
+    plan = await _good(lib)
+    used = {s.media_id for s in plan.segments}
+    unused = sorted((m for m in lib.photos if m not in used), key=lambda m: lib.photos[m].quality)
+    worst = [m for m in unused if not lib.photos[m].is_blurry and not lib.photos[m].is_dark][:4]
+    assert len(worst) == 4
+    bad = plan
+    for i, m in zip((1, 3, 5, 7), worst, strict=True):
+        bad = _swap_media(bad, i, m)
+    before = evaluate_plan(bad, lib)
+    fixed = await refine_plan(bad, before, lib)
+    after = evaluate_plan(fixed, lib)
+    assert after.parts["shot_choice"] > before.parts["shot_choice"]
+    assert [s.timeline_start for s in fixed.segments] == [s.timeline_start for s in bad.segments]
+
+
+async def test_summarize_changes_says_what_changed() -> None:
+    lib = make_library()
+    parent = await _good(lib)
+    drop = parent.segments[2].media_id
+    child = await plan_edit(
+        parent.request.model_copy(update={"exclude": frozenset({drop}), "aspect": "9:16"}), lib, parent
+    )
+    text = summarize_changes(parent, child, lib)
+    assert "removed " + lib.items[drop].original_name.rsplit(".", 1)[0] in text
+    assert "vertical" in text and text.endswith(".")
+    assert "Same cut" in summarize_changes(parent, parent, lib)
+    slower = await plan_edit(parent.request.model_copy(update={"pace": {"start": 2.0}}), lib, parent)
+    assert "start slower" in summarize_changes(parent, slower, lib).lower()
+
+
+def test_empty_plan_does_not_crash_the_critic() -> None:
+    lib = make_library()
+    plan = EditPlan(duration=10, aspect="16:9", segments=())
+    crit = evaluate_plan(plan, lib)
+    assert 0 <= crit.score < 0.9 and crit.issues
+    one = Segment(index=0, media_id="unknown", kind="photo", timeline_start=0, duration=10)
+    assert 0 <= evaluate_plan(plan.model_copy(update={"segments": (one,)}), lib).score <= 1
