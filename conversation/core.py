@@ -223,7 +223,16 @@ class ConversationCore:
         found = await store.get_project(update.project_id)
         if found is None or update.version is None:
             return
+        if update.kind == "cancelled":
+            # no lock: a cancel is reported while /cancel (holding the lock) waits for the job to stop
+            await self._job_update(update)
+            return
         async with self._lock(found.chat_key):
+            await self._job_update(update)
+
+    async def _job_update(self, update: JobUpdate) -> None:
+        store = self.deps.store
+        if update.version is not None:
             proj = await store.get_project(update.project_id)
             version = await store.get_version(update.project_id, update.version)
             if proj is None or version is None:
@@ -231,19 +240,7 @@ class ConversationCore:
             if version.status == "cancelled" and update.kind != "cancelled":
                 return  # replaced or stopped: its late reports would only confuse
             ctx = Ctx(self.deps, chat_from_key(proj.chat_key), BOT, proj)
-            await self._mirror_job(update)
             await self._guarded(ctx, on_update(ctx, update, version))
-
-    async def _mirror_job(self, update: JobUpdate) -> None:
-        job = await self.deps.store.get_job(update.job_id)
-        if job is None:
-            return
-        status = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}.get(update.kind, "processing")
-        await self.deps.store.put_job(
-            job.model_copy(update={"status": status, "progress": max(job.progress, update.percent) if status == "processing" else 100 if status == "completed" else job.progress,
-                                   "stage": update.stage or job.stage, "updated_at": self.deps.clock.now(),
-                                   "error": update.message if update.kind == "failed" else job.error})
-        )  # fmt: skip
 
     # ------------------------------------------------------------------ restart
 

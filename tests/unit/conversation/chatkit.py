@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -81,12 +82,13 @@ class Chat:
         self.core = ConversationCore(self.store, self.media, self.queue, self.outbox, pipeline, self.clock, self.settings)
         self.queue.set_sink(self.core.on_job_update)
         self._ids = itertools.count(1)
+        self._run = uuid.uuid4().hex[:6]
         self.seen = 0  # actions already looked at by expect()
 
     # ------------------------------------------------------------------ events in
 
     def _eid(self) -> str:
-        return f"e{next(self._ids)}"
+        return f"{self._run}-e{next(self._ids)}"  # unique across restarts, like platform update ids
 
     async def send(self, user: UserRef, text: str, *, reply_to: str | None = None) -> list[Action]:
         start = len(self.outbox.sent)

@@ -1,0 +1,27 @@
+"""Run as a script: start a project whose render never finishes, print READY, then wait to be
+killed (test_cancel_restart kills it with SIGKILL: a crash, not a clean shutdown)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from tests.unit.conversation.chatkit import Chat, ann
+from tests.unit.conversation.standin import StandInPipeline
+
+
+async def main(root: Path, photos: list[Path]) -> None:
+    pipeline = StandInPipeline()
+    pipeline.render_gate = asyncio.Event()
+    chat = Chat(root, pipeline)
+    await chat.send(ann, "/new trip")
+    await chat.upload(ann, *photos)
+    await chat.send(ann, "/make")
+    await asyncio.wait_for(pipeline.render_started.wait(), 30)
+    print("READY", flush=True)
+    await asyncio.sleep(3600)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]]))
