@@ -1,0 +1,180 @@
+"""Faults: a worker SIGKILLed mid-render, Redis restarted with work queued, a bot dying while it
+delivers. Nothing is lost, nothing reaches the chat twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from conversation.ports import JobUpdate
+from tests.integration.workers.conftest import run_burst_worker
+from tests.integration.workers.redis_server import RedisServer
+from tests.integration.workers.slow_pipeline import ChunkedSlowPipeline
+from workers.events import EVENTS_STREAM, SEEN_PREFIX, EventConsumer, dedupe_key, publish
+
+pytestmark = pytest.mark.redis
+
+WORKER = Path(__file__).with_name("worker_proc.py")
+
+
+async def start_movie(bot, tiny_media, n: int = 3) -> str:  # type: ignore[no-untyped-def]
+    await bot.command("/new trip")
+    await bot.upload(*(tiny_media.photo(f"IMG_{i}.jpg", seed=i) for i in range(n)))
+    await bot.command("/make")
+    project = await bot.store.project_for_chat(bot.chat.key)
+    assert project is not None
+    return project.id
+
+
+def spawn_worker(redis_url: str, root: Path, *extra: str) -> subprocess.Popen[bytes]:
+    with (root / f"worker-{len(extra)}.log").open("wb") as err:  # the child keeps its own copy of the fd
+        return subprocess.Popen(
+            [
+                sys.executable,
+                str(WORKER),
+                redis_url,
+                str(root),
+                "--chunks",
+                "6",
+                "--chunk-seconds",
+                "0.5",
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+
+
+@pytest.mark.slow
+async def test_sigkilled_worker_mid_render_another_finishes_once(
+    tmp_path: Path, redis_url: str, make_bot, tiny_media
+) -> None:  # type: ignore[no-untyped-def]
+    pipeline = ChunkedSlowPipeline(tmp_path / "chunks")  # the bot's copy: used for intake only
+    bot = await make_bot(redis_url, pipeline)
+    bot.start_consumer()
+    pid = await start_movie(bot, tiny_media)
+    log = tmp_path / "chunks" / "log"
+
+    first = spawn_worker(redis_url, tmp_path)
+    try:
+        # kill it once a few chunks are in the cache, mid-render
+        for _ in range(600):
+            if log.exists() and log.read_text().count("\n") >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert log.exists(), "the first worker never started rendering"
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    done_before = log.read_text().count("\n")
+    assert done_before < 6 and bot.movies() == []
+
+    second = spawn_worker(redis_url, tmp_path, "--burst")
+    try:
+        assert second.wait(90) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+    await bot.wait_for(lambda: len(bot.movies()) == 1, timeout=30)
+    await asyncio.sleep(0.5)  # room for a duplicate to show up, if there were one
+    assert len(bot.movies()) == 1 and bot.movies()[0].version == 1
+
+    rendered = log.read_text().split()
+    assert sorted(set(rendered)) == sorted(rendered) or len(rendered) <= 7
+    assert len(set(rendered)) == 6
+    # finished chunks were not redone: at most the one being written at the kill is rendered twice
+    assert len(rendered) - len(set(rendered)) <= 1
+    job = await bot.store.get_job(f"{pid}:v1:make")
+    assert job is not None and job.status == "completed" and job.attempts == 2
+
+
+async def test_redis_restart_with_work_queued_loses_nothing(tmp_path: Path, make_bot, tiny_media) -> None:  # type: ignore[no-untyped-def]
+    server = RedisServer(tmp_path / "redis-own").start()
+    try:
+        pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
+        bot = await make_bot(server.url, pipeline)
+        pid = await start_movie(bot, tiny_media)
+        assert (await bot.store.get_job(f"{pid}:v1:make")).status == "queued"  # type: ignore[union-attr]
+
+        server.restart()  # no persistence: the queue is gone from Redis
+        probe = Redis.from_url(server.url)
+        assert await probe.dbsize() == 0
+        await probe.aclose()
+
+        # the bot process starts again: recovery re-enqueues from the store's jobs table
+        again = await make_bot(server.url, pipeline)
+        assert await again.core.recover() + await again.queue.resume() >= 1
+        await run_burst_worker(tmp_path, server.url, pipeline)
+        await again.wait_for(lambda: len(again.movies()) == 1)
+        assert again.movies()[0].version == 1
+        assert (await again.store.get_version(pid, 1)).status == "ready"  # type: ignore[union-attr]
+    finally:
+        server.stop()
+
+
+async def test_a_finished_movie_whose_event_redis_lost_is_still_delivered(
+    tmp_path: Path, make_bot, tiny_media
+) -> None:  # type: ignore[no-untyped-def]
+    server = RedisServer(tmp_path / "redis-own").start()
+    try:
+        pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
+        bot = await make_bot(server.url, pipeline)
+        pid = await start_movie(bot, tiny_media)
+        await run_burst_worker(tmp_path, server.url, pipeline)  # rendered; "done" sits in the stream
+        server.restart()  # ...and is lost before any bot read it
+
+        again = await make_bot(server.url, pipeline)
+        await again.core.recover()
+        assert await again.queue.resume() == 1  # the version is ready but was never delivered
+        await run_burst_worker(tmp_path, server.url, pipeline)
+        await again.wait_for(lambda: len(again.movies()) == 1)
+        assert (tmp_path / "chunks" / "log").read_text().count("\n") == 2  # not rendered again
+        assert (await again.store.get_job(f"{pid}:v1:make")).status == "completed"  # type: ignore[union-attr]
+    finally:
+        server.stop()
+
+
+async def test_a_bot_dying_mid_delivery_is_taken_over(tmp_path: Path, redis_url: str) -> None:
+    from conversation.store.sqlite import SQLiteProjectStore
+
+    store = SQLiteProjectStore(tmp_path / "db.sqlite3")
+    redis = Redis.from_url(redis_url)
+    got: list[JobUpdate] = []
+
+    async def sink(u: JobUpdate) -> None:
+        got.append(u)
+
+    dead = EventConsumer(redis, store, sink, consumer="bot-a", lease_ms=300)
+    await dead._ensure_group()
+    done = JobUpdate(job_id="p1:v1:make", project_id="p1", version=1, kind="done", seq=1_999_999)
+    await publish(redis, EVENTS_STREAM, done, run="1")
+    # bot-a reads the entry and claims it, then dies before posting (no ack, lease left behind)
+    await redis.xreadgroup("bots", "bot-a", {EVENTS_STREAM: ">"}, count=10)
+    await redis.set(SEEN_PREFIX + dedupe_key(done, "1"), b"bot-a", px=300)
+
+    other = EventConsumer(redis, store, sink, consumer="bot-b", lease_ms=300)
+    assert await other.poll_once() == 0  # too early: bot-a's lease still holds
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        await other.poll_once()
+        if got:
+            break
+    assert [u.kind for u in got] == ["done"]
+    for _ in range(5):  # and only once
+        await asyncio.sleep(0.1)
+        await other.poll_once()
+        await dead.poll_once()
+    assert len(got) == 1
+    pending = await redis.xpending(EVENTS_STREAM, "bots")
+    assert pending["pending"] == 0
+    await redis.aclose()
+    await store.close()
