@@ -27,9 +27,11 @@ NUMBERS = {
     "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50, "sixty": 60, "ninety": 90, "half a": 0.5, "a half": 0.5,
 }  # fmt: skip
-_NUM = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + ")"
+_WORDS = "|".join(sorted(NUMBERS, key=len, reverse=True))
+_NUM = r"(\d+(?:[.,]\d+)?|" + _WORDS + ")"
 _UNIT = r"(s|secs?|seconds?|m|mins?|minutes?)\b"
-_QTY = re.compile(r"(?<![@:\d])\b" + _NUM + r"\s*-?\s*" + _UNIT, I)
+# digits may touch the unit ("30s"); number words need a space ("a minute", not "ones")
+_QTY = re.compile(r"(?<![@:\d])\b(?:(\d+(?:[.,]\d+)?)\s*-?\s*|(" + _WORDS + r")[\s-]+)" + _UNIT, I)
 _MMSS = re.compile(r"\b(\d{1,2}):(\d{2})\s*(?:long|minutes?)?\b", I)
 
 STRONG = r"\b(much|a lot|way|lots|really|very|far|considerably)\b"
@@ -45,11 +47,11 @@ def quantity(clause: str) -> float | None:
         before = clause[: m.start()].rstrip().lower()
         if re.search(r"\b(at|around|from)$", before):
             continue  # "at 30 s" is a timestamp, not a length
-        raw = m.group(1).lower().replace(",", ".")
+        raw = (m.group(1) or m.group(2)).lower().replace(",", ".")
         n = NUMBERS.get(raw) if raw in NUMBERS else float(raw)
         if n is None:
             continue
-        return float(n) * (60 if m.group(2).lower().startswith("m") else 1)
+        return float(n) * (60 if m.group(3).lower().startswith("m") else 1)
     m = _MMSS.search(clause)
     if m and not find_timestamp(clause):
         return int(m.group(1)) * 60 + int(m.group(2))

@@ -65,8 +65,8 @@ INCLUDE = (
     r"^(?:(?:please|can you|could you|and|also|then)\s+)*(?:keep|include|add back|bring back|put back|restore|use|"
     r"show|don'?t (?:drop|remove|cut|lose)|i want|add|make sure to (?:use|include)|put in)\b\s*(.*)$"
 )
-OPENING = r"\b(?:start|open|begin|kick off|lead)\s+(?:it\s+|the movie\s+|the video\s+)?(?:on|with)\s+(.+)$|\bfirst shot (?:should be|is|=)?\s*(.+)$"
-CLOSING = r"\b(?:end|finish|close|wrap up|wrap it up)\s+(?:it\s+|the movie\s+|the video\s+)?(?:on|with)\s+(.+)$|\blast shot (?:should be|is|=)?\s*(.+)$"
+OPENING = r"\b(?:start|open|begin|kick off|lead)\s+(?:it\s+|the movie\s+|the video\s+)?(?:on|with)\s+(.+)$|\bfirst shot (?:should be|is|=)\s*(.+)$"
+CLOSING = r"\b(?:end|finish|close|wrap up|wrap it up)\s+(?:it\s+|the movie\s+|the video\s+)?(?:on|with)\s+(.+)$|\blast shot (?:should be|is|=)\s*(.+)$"
 # "the cat first", "put the sunset at the end": only when the phrase names a file
 OPENING_SUFFIX = r"^(?:put\s+)?(.+?)\s+(?:first|at the (?:start|beginning))$"
 CLOSING_SUFFIX = r"^(?:put\s+)?(.+?)\s+(?:last|at the end)$"
@@ -216,7 +216,7 @@ def _refs(clause: str, st: _State) -> bool:
         if (
             not phrase
             or attributes.quantity(phrase) is not None
-            or re.search(r"\b(seconds?|secs?|minutes?|fades?|transitions?|title|captions?|cuts)\b", phrase, I)
+            or re.search(r"\b(seconds?|secs?|minutes?|fades?|transitions?|title|captions?|cuts|sound|audio)\b", phrase, I)
         ):
             return False  # "cut to 20 seconds", "no fades": attributes
         res = resolve(phrase, st.cat)

@@ -128,7 +128,7 @@ def resolve(text: str, cat: Catalog) -> Resolution | None:
     if not t:
         return None
     # an explicit id (buttons carry these)
-    m = re.search(r"#([0-9a-f]{6,64})\b", t)
+    m = re.search(r"#([0-9a-z]{3,64})\b", t)
     if m:
         ids = [e.media_id for e in cat.entries if e.media_id.startswith(m.group(1))]
         return Resolution(tuple(ids[:1]), cat.name(ids[0])) if ids else None
