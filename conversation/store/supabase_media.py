@@ -12,11 +12,13 @@ supabase/config.toml.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
-from conversation.store.supabase_store import open_client
+from conversation.store.supabase_rows import open_client
 
 DEFAULT_BUCKET = "user-media"
 DEFAULT_ROUTES: tuple[tuple[str, str], ...] = (
@@ -58,7 +60,7 @@ class SupabaseMediaStore:
         self._key = service_role_key
         self._timeout = timeout
         self._client = client
-        self._http: Any = None
+        self._http: Any = None  # the httpx client we made (and must close)
         self._lock = asyncio.Lock()
         self.default_bucket = default_bucket
         self.routes = routes
@@ -75,11 +77,15 @@ class SupabaseMediaStore:
                 return bucket
         return self.default_bucket
 
-    async def _bucket(self, name: str) -> Any:
-        if self._client is None:
+    async def _open(self) -> None:
+        if self._http is None:
             async with self._lock:
-                if self._client is None:
-                    self._client = await open_client(self.url, self._key, self._timeout, owner=self)
+                if self._http is None:
+                    client, self._http = open_client(self.url, self._key, self._timeout)
+                    self._client = self._client or client
+
+    async def _bucket(self, name: str) -> Any:
+        await self._open()
         return self._client.storage.from_(name)
 
     async def aclose(self) -> None:
@@ -102,19 +108,26 @@ class SupabaseMediaStore:
         return key
 
     async def get(self, key: str, dest_dir: Path) -> Path:
-        from storage3.exceptions import StorageApiError
-
-        bucket = await self._bucket(self.bucket_for(key))
-        try:
-            data = await bucket.download(key)
-        except StorageApiError as exc:
-            if str(exc.status) == "404" or exc.code in ("not_found", "NoSuchKey"):
-                raise FileNotFoundError(f"no media under key {key!r}") from exc
-            raise
+        # Streamed to disk from the same endpoint storage3's download() calls
+        # (GET /storage/v1/object/<bucket>/<key>): download() would hold a 500 MB clip in memory.
+        bucket = self.bucket_for(key)
+        await self._open()
+        url = f"{self.url.rstrip('/')}/storage/v1/object/{quote(bucket)}/{quote(key)}"
+        headers = {"apikey": self._key, "Authorization": f"Bearer {self._key}"}
         dest = Path(dest_dir).joinpath(*key.split("/"))
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".get-{dest.name}")
-        await asyncio.to_thread(tmp.write_bytes, data)
+        async with self._http.stream("GET", url, headers=headers) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                _raise_storage_error(key, response)
+            try:
+                with tmp.open("wb") as out:
+                    async for chunk in response.aiter_bytes(1 << 20):
+                        out.write(chunk)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
         tmp.replace(dest)
         return dest
 
@@ -139,15 +152,15 @@ class SupabaseMediaStore:
     async def list(self, prefix: str) -> list[str]:
         """Every key starting with `prefix` (plain string prefix, as the local store), across buckets."""
         folder, _, partial = prefix.rpartition("/")
-        found: list[str] = []
+        found: builtins.list[str] = []
         for name in self.buckets:
             bucket = await self._bucket(name)
             found.extend(await self._walk(bucket, folder, partial))
         return sorted(set(found))
 
-    async def _walk(self, bucket: Any, folder: str, search: str) -> list[str]:
+    async def _walk(self, bucket: Any, folder: str, search: str) -> builtins.list[str]:
         """Keys under `folder` whose next path part starts with `search`, recursing into sub-folders."""
-        keys: list[str] = []
+        keys: builtins.list[str] = []
         offset = 0
         while True:
             options: dict[str, Any] = {"limit": _PAGE, "offset": offset}
@@ -179,3 +192,17 @@ class SupabaseMediaStore:
                 return None
             raise
         return signed.get("signedURL") or signed.get("signedUrl")
+
+
+def _raise_storage_error(key: str, response: Any) -> None:
+    """Storage's error body as storage3 would raise it; a missing object as FileNotFoundError."""
+    from storage3.exceptions import StorageApiError
+
+    try:
+        body = response.json()
+        status, code, message = body["statusCode"], body["error"], body["message"]
+    except (ValueError, KeyError, TypeError):
+        status, code, message = response.status_code, "InternalError", response.text[:200]
+    if str(status) == "404" or code in ("not_found", "NoSuchKey"):
+        raise FileNotFoundError(f"no media under key {key!r}")
+    raise StorageApiError(message, code, status)

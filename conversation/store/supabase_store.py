@@ -1,10 +1,11 @@
 """The production ProjectStore: Supabase Postgres through PostgREST (supabase-py), service role.
 
-Schema: supabase/migrations. People are `profiles` rows (platform + platform user id); the core's
-user keys ("telegram:42") are mapped to profile ids here, once per process (cached). Nested
-pipeline models (PlanRequest, EditPlan, MediaItem) are jsonb. Every query that lists rows is
-ordered and paged, because Supabase caps a response at `max_rows` (1000) without saying so.
-supabase is imported lazily: the CLI and the SQLite path never pay for it.
+Schema: supabase/migrations; row mapping: supabase_rows.py. The core's user keys ("telegram:42")
+become profile ids here, once per process (cached). Every query that lists rows is ordered and
+paged, because Supabase caps a response at `max_rows` (1000) without saying so. Compare-and-set
+on `revision` and the (project, number) primary key give StaleWrite / DuplicateVersion across
+processes, not just within one. supabase is imported lazily: the CLI and the SQLite path never
+pay for it.
 """
 
 from __future__ import annotations
@@ -16,32 +17,13 @@ from typing import Any
 
 from conversation.models import Comment, Job, MediaRecord, Member, MessageLink, Project, Version, Vote
 from conversation.ports import DuplicateVersion, StaleWrite
+from conversation.store import supabase_rows as rows
+from conversation.store.supabase_rows import join_user_key, split_user_key
+
+__all__ = ["SupabaseProjectStore", "join_user_key", "split_user_key"]
 
 _PAGE = 1000
-_PROFILE = "platform,platform_user_id"
-_PROJECT = f"*,owner:profiles!projects_owner_id_fkey({_PROFILE})"
 _UNIQUE_VIOLATION = "23505"
-
-
-def split_user_key(user_key: str) -> tuple[str, str]:
-    """'telegram:42' -> ('telegram', '42'). A key without both parts is kept whole (platform '')."""
-    platform, sep, user_id = user_key.partition(":")
-    if not sep or not platform or not user_id:
-        return "", user_key
-    return platform, user_id
-
-
-def join_user_key(profile: dict[str, Any]) -> str:
-    platform, user_id = profile["platform"], profile["platform_user_id"]
-    return f"{platform}:{user_id}" if platform else user_id
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 class SupabaseProjectStore:
@@ -66,7 +48,7 @@ class SupabaseProjectStore:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
-                    self._client = await open_client(self.url, self._key, self._timeout, owner=self)
+                    self._client, self._http = rows.open_client(self.url, self._key, self._timeout)
         return self._client
 
     async def _table(self, name: str) -> Any:
@@ -80,14 +62,15 @@ class SupabaseProjectStore:
 
     close = aclose
 
-    async def _all(self, build: Callable[[], Any]) -> list[dict[str, Any]]:
-        """Every row of an ordered query, page by page."""
-        rows: list[dict[str, Any]] = []
+    async def _all(self, build: Callable[[Any], Any]) -> list[dict[str, Any]]:
+        """Every row of an ordered query (`build(client)`), page by page."""
+        db = await self._db()
+        found: list[dict[str, Any]] = []
         while True:
-            page = (await build().range(len(rows), len(rows) + _PAGE - 1).execute()).data
-            rows.extend(page)
+            page = (await build(db).range(len(found), len(found) + _PAGE - 1).execute()).data
+            found.extend(page)
             if len(page) < _PAGE:
-                return rows
+                return found
 
     async def _profile_id(self, user_key: str, name: str = "") -> str:
         """The profile for a user key, created on first sight; a new display name is stored."""
@@ -109,68 +92,35 @@ class SupabaseProjectStore:
         if cached:
             return cached[0]
         platform, user_id = split_user_key(user_key)
-        rows = (
+        found = (
             await (await self._table("profiles")).select("id")
             .eq("platform", platform).eq("platform_user_id", user_id).execute()
         ).data
-        return str(rows[0]["id"]) if rows else None
+        return str(found[0]["id"]) if found else None
 
     # ------------------------------------------------------------------ projects
-
-    def _project_row(self, project: Project, owner_id: str) -> dict[str, Any]:
-        return {
-            "id": project.id,
-            "title": project.title,
-            "chat_key": project.chat_key,
-            "owner_id": owner_id,
-            "state": project.state,
-            "request": project.request.model_dump(mode="json"),
-            "locked": project.locked,
-            "current_version": project.current_version,
-            "default_role": project.default_role,
-            "ballot": project.ballot,
-            "revision": project.revision,
-            "created_at": _iso(project.created_at),
-            "updated_at": _iso(project.updated_at),
-        }
-
-    @staticmethod
-    def _project(row: dict[str, Any]) -> Project:
-        return Project(
-            id=row["id"],
-            title=row["title"],
-            chat_key=row["chat_key"],
-            owner_key=join_user_key(row["owner"]),
-            state=row["state"],
-            request=row["request"],
-            locked=row["locked"],
-            current_version=row["current_version"],
-            default_role=row["default_role"],
-            ballot=row["ballot"],
-            revision=row["revision"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
 
     async def create_project(self, project: Project) -> None:
         owner_id = await self._profile_id(project.owner_key)
         await (await self._table("projects")).insert(
-            self._project_row(project, owner_id), returning="minimal"
+            rows.project_row(project, owner_id), returning="minimal"
         ).execute()
         # the newest project in a chat is the one the chat talks about
         await self.bind_chat(project.chat_key, project.id)
 
     async def get_project(self, project_id: str) -> Project | None:
-        rows = (await (await self._table("projects")).select(_PROJECT).eq("id", project_id).execute()).data
-        return self._project(rows[0]) if rows else None
+        found = (
+            await (await self._table("projects")).select(rows.PROJECT_SELECT).eq("id", project_id).execute()
+        ).data
+        return rows.project_from(found[0]) if found else None
 
     async def update_project(self, project: Project) -> Project:
         saved = project.model_copy(update={"revision": project.revision + 1})
-        row = self._project_row(saved, await self._profile_id(saved.owner_key))
+        row = rows.project_row(saved, await self._profile_id(saved.owner_key))
         del row["id"], row["created_at"]
-        table = await self._table("projects")
         written = (
-            await table.update(row).eq("id", project.id).eq("revision", project.revision).execute()
+            await (await self._table("projects")).update(row)
+            .eq("id", project.id).eq("revision", project.revision).execute()
         ).data
         if not written:
             current = (await (await self._table("projects")).select("revision").eq("id", project.id).execute()).data
@@ -185,74 +135,56 @@ class SupabaseProjectStore:
 
     async def bind_chat(self, chat_key: str, project_id: str) -> None:
         await (await self._table("chat_bindings")).upsert(
-            {"chat_key": chat_key, "project_id": project_id, "bound_at": _now()},
+            {"chat_key": chat_key, "project_id": project_id, "bound_at": datetime.now(UTC).isoformat()},
             on_conflict="chat_key", returning="minimal",
         ).execute()
 
     async def project_for_chat(self, chat_key: str) -> Project | None:
-        rows = (
-            await (await self._table("chat_bindings")).select(f"project:projects({_PROJECT})")
+        found = (
+            await (await self._table("chat_bindings")).select(f"project:projects({rows.PROJECT_SELECT})")
             .eq("chat_key", chat_key).execute()
         ).data
-        return self._project(rows[0]["project"]) if rows and rows[0]["project"] else None
+        return rows.project_from(found[0]["project"]) if found and found[0]["project"] else None
 
     async def projects_of_user(self, user_key: str) -> list[Project]:
         profile_id = await self._find_profile(user_key)
         if profile_id is None:
             return []
         owned = await self._all(
-            lambda: self._client.table("projects").select(_PROJECT).eq("owner_id", profile_id).order("id")
+            lambda db: db.table("projects").select(rows.PROJECT_SELECT).eq("owner_id", profile_id).order("id")
         )
         joined = await self._all(
-            lambda: self._client.table("project_collaborators").select(f"project:projects({_PROJECT})")
+            lambda db: db.table("project_collaborators").select(f"project:projects({rows.PROJECT_SELECT})")
             .eq("profile_id", profile_id).order("project_id")
         )
-        found = {row["id"]: self._project(row) for row in owned}
+        found = {row["id"]: rows.project_from(row) for row in owned}
         for row in joined:
-            found.setdefault(row["project"]["id"], self._project(row["project"]))
+            found.setdefault(row["project"]["id"], rows.project_from(row["project"]))
         return sorted(found.values(), key=lambda p: (p.created_at, p.id))
 
     # ------------------------------------------------------------------ members
 
-    @staticmethod
-    def _member(row: dict[str, Any]) -> Member:
-        return Member(
-            project_id=row["project_id"],
-            user_key=join_user_key(row["profile"]),
-            name=row["display_name"],
-            role=row["role"],
-            joined_at=row["joined_at"],
-        )
-
     async def put_member(self, member: Member) -> None:
         profile_id = await self._profile_id(member.user_key, member.name)
         await (await self._table("project_collaborators")).upsert(
-            {
-                "project_id": member.project_id,
-                "profile_id": profile_id,
-                "role": member.role,
-                "display_name": member.name,
-                "joined_at": _iso(member.joined_at),
-            },
-            on_conflict="project_id,profile_id", returning="minimal",
+            rows.member_row(member, profile_id), on_conflict="project_id,profile_id", returning="minimal"
         ).execute()
 
     async def get_member(self, project_id: str, user_key: str) -> Member | None:
         platform, user_id = split_user_key(user_key)
-        rows = (
-            await (await self._table("project_collaborators")).select(f"*,profile:profiles!inner({_PROFILE})")
+        found = (
+            await (await self._table("project_collaborators")).select(f"*,profile:profiles!inner({rows.PROFILE})")
             .eq("project_id", project_id).eq("profile.platform", platform)
             .eq("profile.platform_user_id", user_id).execute()
         ).data
-        return self._member(rows[0]) if rows else None
+        return rows.member_from(found[0]) if found else None
 
     async def list_members(self, project_id: str) -> list[Member]:
-        await self._db()
-        rows = await self._all(
-            lambda: self._client.table("project_collaborators").select(f"*,profile:profiles({_PROFILE})")
+        found = await self._all(
+            lambda db: db.table("project_collaborators").select(rows.MEMBER_SELECT)
             .eq("project_id", project_id).order("joined_at").order("profile_id")
         )
-        return sorted((self._member(r) for r in rows), key=lambda m: (m.joined_at, m.user_key))
+        return sorted((rows.member_from(r) for r in found), key=lambda m: (m.joined_at, m.user_key))
 
     async def remove_member(self, project_id: str, user_key: str) -> None:
         profile_id = await self._find_profile(user_key)
@@ -263,49 +195,23 @@ class SupabaseProjectStore:
 
     # ------------------------------------------------------------------ media
 
-    @staticmethod
-    def _media(row: dict[str, Any]) -> MediaRecord:
-        return MediaRecord(
-            project_id=row["project_id"],
-            media_id=row["media_id"],
-            item=row["item"],
-            storage_key=row["storage_key"],
-            contributor_key=join_user_key(row["contributor"]),
-            contributor_name=row["contributor_name"],
-            added_at=row["added_at"],
-            removed=row["removed"],
-        )
-
     async def add_media(self, record: MediaRecord) -> bool:
         contributor_id = await self._profile_id(record.contributor_key, record.contributor_name)
         inserted = (
             await (await self._table("media_assets")).upsert(
-                {
-                    "project_id": record.project_id,
-                    "media_id": record.media_id,
-                    "item": record.item.model_dump(mode="json"),
-                    "storage_key": record.storage_key,
-                    "contributor_id": contributor_id,
-                    "contributor_name": record.contributor_name,
-                    "added_at": _iso(record.added_at),
-                    "removed": record.removed,
-                },
-                on_conflict="project_id,media_id", ignore_duplicates=True,
+                rows.media_row(record, contributor_id), on_conflict="project_id,media_id", ignore_duplicates=True
             ).execute()
         ).data
-        return bool(inserted)
+        return bool(inserted)  # ON CONFLICT DO NOTHING returns no row for a duplicate
 
     async def list_media(self, project_id: str, *, include_removed: bool = False) -> list[MediaRecord]:
-        await self._db()
-
-        def build() -> Any:
-            query = self._client.table("media_assets").select(f"*,contributor:profiles({_PROFILE})")
-            query = query.eq("project_id", project_id)
+        def build(db: Any) -> Any:
+            query = db.table("media_assets").select(rows.MEDIA_SELECT).eq("project_id", project_id)
             if not include_removed:
                 query = query.eq("removed", False)
             return query.order("seq")
 
-        return [self._media(r) for r in await self._all(build)]
+        return [rows.media_from(r) for r in await self._all(build)]
 
     async def set_media_removed(self, project_id: str, media_ids: list[str], removed: bool) -> int:
         ids = list(dict.fromkeys(media_ids))
@@ -329,43 +235,13 @@ class SupabaseProjectStore:
 
     # ------------------------------------------------------------------ versions
 
-    @staticmethod
-    def _version_fields(version: Version) -> dict[str, Any]:
-        return {
-            "parent": version.parent,
-            "request": version.request.model_dump(mode="json"),
-            "plan": version.plan.model_dump(mode="json") if version.plan is not None else None,
-            "status": version.status,
-            "summary": version.summary,
-            "render_key": version.render_key,
-            "poster_key": version.poster_key,
-            "storyboard_key": version.storyboard_key,
-            "duration": version.duration,
-            "width": version.width,
-            "height": version.height,
-            "size_bytes": version.size_bytes,
-            "error": version.error,
-            "created_at": _iso(version.created_at),
-        }
-
-    @staticmethod
-    def _version(row: dict[str, Any]) -> Version:
-        fields = {k: row[k] for k in (
-            "project_id", "number", "parent", "request", "plan", "status", "summary", "render_key",
-            "poster_key", "storyboard_key", "duration", "width", "height", "size_bytes", "error", "created_at",
-        )}
-        return Version(**fields, created_by=join_user_key(row["author"]))
-
-    _VERSION = f"*,author:profiles({_PROFILE})"
-
     async def create_version(self, version: Version) -> None:
         from postgrest.exceptions import APIError
 
         row = {
             "project_id": version.project_id,
             "number": version.number,
-            "created_by": await self._profile_id(version.created_by),
-            **self._version_fields(version),
+            **rows.version_row(version, await self._profile_id(version.created_by)),
         }
         try:
             await (await self._table("project_versions")).insert(row, returning="minimal").execute()
@@ -375,22 +251,21 @@ class SupabaseProjectStore:
             raise
 
     async def get_version(self, project_id: str, number: int) -> Version | None:
-        rows = (
-            await (await self._table("project_versions")).select(self._VERSION)
+        found = (
+            await (await self._table("project_versions")).select(rows.VERSION_SELECT)
             .eq("project_id", project_id).eq("number", number).execute()
         ).data
-        return self._version(rows[0]) if rows else None
+        return rows.version_from(found[0]) if found else None
 
     async def list_versions(self, project_id: str) -> list[Version]:
-        await self._db()
-        rows = await self._all(
-            lambda: self._client.table("project_versions").select(self._VERSION)
+        found = await self._all(
+            lambda db: db.table("project_versions").select(rows.VERSION_SELECT)
             .eq("project_id", project_id).order("number")
         )
-        return [self._version(r) for r in rows]
+        return [rows.version_from(r) for r in found]
 
     async def update_version(self, version: Version) -> None:
-        row = {"created_by": await self._profile_id(version.created_by), **self._version_fields(version)}
+        row = rows.version_row(version, await self._profile_id(version.created_by))
         written = (
             await (await self._table("project_versions")).update(row)
             .eq("project_id", version.project_id).eq("number", version.number).execute()
@@ -402,72 +277,44 @@ class SupabaseProjectStore:
 
     async def add_comment(self, comment: Comment) -> None:
         await (await self._table("comments")).upsert(
-            {
-                "id": comment.id,
-                "project_id": comment.project_id,
-                "version": comment.version,
-                "author_id": await self._profile_id(comment.user_key),
-                "body": comment.text,
-                "at_seconds": comment.at_seconds,
-                "created_at": _iso(comment.created_at),
-            },
+            rows.comment_row(comment, await self._profile_id(comment.user_key)),
             on_conflict="id", ignore_duplicates=True, returning="minimal",
         ).execute()
 
     async def list_comments(self, project_id: str) -> list[Comment]:
-        await self._db()
-        rows = await self._all(
-            lambda: self._client.table("comments").select(f"*,author:profiles({_PROFILE})")
+        found = await self._all(
+            lambda db: db.table("comments").select(rows.COMMENT_SELECT)
             .eq("project_id", project_id).order("created_at").order("seq")
         )
-        return [
-            Comment(
-                id=r["id"], project_id=r["project_id"], version=r["version"], user_key=join_user_key(r["author"]),
-                text=r["body"], at_seconds=r["at_seconds"], created_at=r["created_at"],
-            )
-            for r in rows
-        ]
+        return [rows.comment_from(r) for r in found]
 
     async def put_vote(self, vote: Vote) -> None:
         await (await self._table("votes")).upsert(
-            {
-                "project_id": vote.project_id,
-                "ballot": vote.ballot,
-                "voter_id": await self._profile_id(vote.user_key),
-                "version": vote.version,
-                "created_at": _iso(vote.created_at),
-            },
+            rows.vote_row(vote, await self._profile_id(vote.user_key)),
             on_conflict="project_id,ballot,voter_id", returning="minimal",
         ).execute()
 
     async def list_votes(self, project_id: str, ballot: str) -> list[Vote]:
-        await self._db()
-        rows = await self._all(
-            lambda: self._client.table("votes").select(f"*,voter:profiles({_PROFILE})")
+        found = await self._all(
+            lambda db: db.table("votes").select(rows.VOTE_SELECT)
             .eq("project_id", project_id).eq("ballot", ballot).order("created_at").order("voter_id")
         )
-        votes = [
-            Vote(project_id=r["project_id"], ballot=r["ballot"], user_key=join_user_key(r["voter"]),
-                 version=r["version"], created_at=r["created_at"])
-            for r in rows
-        ]
-        return sorted(votes, key=lambda v: (v.created_at, v.user_key))
+        return sorted((rows.vote_from(r) for r in found), key=lambda v: (v.created_at, v.user_key))
 
-    # ------------------------------------------------------------------ jobs
+    # ------------------------------------------------------------------ jobs (columns = Job's fields)
 
     async def put_job(self, job: Job) -> None:
-        row = job.model_dump(mode="json")
-        await (await self._table("processing_jobs")).upsert(row, on_conflict="id", returning="minimal").execute()
+        await (await self._table("processing_jobs")).upsert(
+            job.model_dump(mode="json"), on_conflict="id", returning="minimal"
+        ).execute()
 
     async def get_job(self, job_id: str) -> Job | None:
-        rows = (await (await self._table("processing_jobs")).select("*").eq("id", job_id).execute()).data
-        return Job.model_validate(rows[0]) if rows else None
+        found = (await (await self._table("processing_jobs")).select("*").eq("id", job_id).execute()).data
+        return Job.model_validate(found[0]) if found else None
 
     async def list_jobs(self, *, status: str | None = None, project_id: str | None = None) -> list[Job]:
-        await self._db()
-
-        def build() -> Any:
-            query = self._client.table("processing_jobs").select("*")
+        def build(db: Any) -> Any:
+            query = db.table("processing_jobs").select("*")
             if status is not None:
                 query = query.eq("status", status)
             if project_id is not None:
@@ -484,11 +331,11 @@ class SupabaseProjectStore:
         ).execute()
 
     async def find_message(self, chat_key: str, message_id: str) -> MessageLink | None:
-        rows = (
-            await (await self._table("message_links")).select("chat_key,message_id,project_id,version,kind")
+        found = (
+            await (await self._table("message_links")).select(rows.LINK_SELECT)
             .eq("chat_key", chat_key).eq("message_id", message_id).execute()
         ).data
-        return MessageLink.model_validate(rows[0]) if rows else None
+        return MessageLink.model_validate(found[0]) if found else None
 
     async def mark_event_seen(self, event_key: str) -> bool:
         inserted = (
@@ -497,17 +344,3 @@ class SupabaseProjectStore:
             ).execute()
         ).data
         return bool(inserted)
-
-
-async def open_client(url: str, key: str, timeout: float, *, owner: Any = None) -> Any:
-    """A supabase AsyncClient on an httpx client we own (so closing it closes every socket)."""
-    import httpx
-
-    from supabase import AsyncClient, AsyncClientOptions
-
-    http = httpx.AsyncClient(timeout=timeout)
-    options = AsyncClientOptions(httpx_client=http, auto_refresh_token=False, persist_session=False)
-    client = AsyncClient(url, key, options)
-    if owner is not None:
-        owner._http = http
-    return client

@@ -7,6 +7,7 @@ rules we declare; it does not prove hosted Supabase Storage behaves like the sta
 from __future__ import annotations
 
 import asyncio
+import os
 import tomllib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -65,6 +66,15 @@ async def test_renders_posters_and_sent_media_land_in_their_buckets(
     assert (await media.get("p1/v1-poster.jpg", tmp_path / "dl")).read_bytes() == b"p1/v1-poster.jpg"
 
 
+async def test_a_clip_bigger_than_a_chunk_streams_back_whole(media: SupabaseMediaStore, tmp_path: Path) -> None:
+    payload = os.urandom(5 * 1024 * 1024 + 123)
+    await media.put("p1/0123456789abcdef.mp4", _file(tmp_path, "clip.mp4", payload), "video/mp4")
+    got = await media.get("p1/0123456789abcdef.mp4", tmp_path / "dl")
+    assert got == tmp_path / "dl" / "p1" / "0123456789abcdef.mp4"
+    assert got.read_bytes() == payload
+    assert not list(got.parent.glob(".get-*"))  # no partial file left beside it
+
+
 async def test_buckets_refuse_types_outside_their_allow_list(
     media: SupabaseMediaStore, fresh_supabase: SupabaseStack, tmp_path: Path
 ) -> None:
@@ -114,6 +124,8 @@ async def test_only_the_service_role_touches_objects(fresh_supabase: SupabaseSta
                 await store.put("p1/a.jpg", _file(tmp_path, "a.jpg", b"\xff\xd8"), "image/jpeg")
             with pytest.raises(StorageApiError):
                 await store.list("p1/")
+            with pytest.raises(StorageApiError):  # refused, which is not the same as missing
+                await store.get("p1/a.jpg", tmp_path / "dl")
         finally:
             await store.aclose()
     assert fresh_supabase.storage.objects == {}
