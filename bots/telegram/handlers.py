@@ -1,0 +1,174 @@
+"""PTB handlers: each update becomes one conversation event handed to the core.
+
+Updates are processed one at a time (PTB's default), so a chat's events reach the core in the
+order they were sent; albums are the exception — they wait for their quiet window in the
+background and are flushed first when the same chat says something else.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from telegram import Bot, Chat, ChatMember, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bots.telegram.albums import AlbumCollector
+from bots.telegram.downloads import fetch_file
+from bots.telegram.flood import with_flood_retry
+from bots.telegram.outbox import CallbackPayloads
+from bots.telegram.translate import chat_ref, event_id, file_specs, text_event, user_ref
+from conversation import texts
+from conversation.actions import Say
+from conversation.events import ChoiceMade, Event, MediaReceived, MemberJoined, MemberLeft
+from conversation.ports import JobUpdate, Outbox
+
+log = logging.getLogger(__name__)
+
+
+class Core(Protocol):
+    async def handle(self, event: Event) -> Any: ...
+    async def on_job_update(self, update: JobUpdate) -> Any: ...
+
+
+class TelegramFrontEnd:
+    def __init__(
+        self,
+        core: Core,
+        outbox: Outbox,
+        bot: Bot,
+        *,
+        payloads: CallbackPayloads,
+        download_limit: int,
+        download_dir: Path | None = None,
+        album_window: float = 1.5,
+        admin_ttl: float = 300.0,
+    ) -> None:
+        self.core = core
+        self.outbox = outbox
+        self.bot = bot
+        self.payloads = payloads
+        self.download_limit = download_limit
+        self.download_dir = download_dir
+        self.albums = AlbumCollector(self._handle_media, window=album_window)
+        self.admin_ttl = admin_ttl
+        self._admins: dict[int, tuple[float, set[int]]] = {}
+
+    # -- who is an admin -----------------------------------------------------------------------
+    async def _is_admin(self, chat: Chat, user_id: int) -> bool:
+        if chat.type not in (Chat.GROUP, Chat.SUPERGROUP):
+            return False
+        cached = self._admins.get(chat.id)
+        if cached is None or time.monotonic() - cached[0] > self.admin_ttl:
+            try:
+                members = await with_flood_retry(lambda: self.bot.get_chat_administrators(chat.id))
+            except TelegramError as exc:
+                log.warning("could not list admins of chat %s: %s", chat.id, exc)
+                return False
+            ids = {m.user.id for m in members if m.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)}
+            cached = self._admins[chat.id] = (time.monotonic(), ids)
+        return user_id in cached[1]
+
+    async def _user(self, message: Message) -> Any:
+        assert message.from_user is not None
+        return user_ref(message.from_user, is_admin=await self._is_admin(message.chat, message.from_user.id))
+
+    # -- handlers ------------------------------------------------------------------------------
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        if message.media_group_id is not None and file_specs(message):
+            self.albums.add(message)
+            return
+        await self.albums.flush_chat(message.chat_id)
+        if message.new_chat_members:
+            await self._members_joined(message)
+        elif message.left_chat_member is not None:
+            if message.left_chat_member.id != self.bot.id and not message.left_chat_member.is_bot:
+                user = user_ref(message.left_chat_member)
+                await self.core.handle(MemberLeft(chat=chat_ref(message.chat, message), user=user,
+                                                  event_id=event_id(message)))  # fmt: skip
+        elif file_specs(message):
+            await self._handle_media([message])
+        elif message.text:
+            event = text_event(
+                message, chat_ref(message.chat, message), await self._user(message), self.bot.username
+            )
+            if event is not None:
+                await self.core.handle(event)
+
+    async def _members_joined(self, message: Message) -> None:
+        chat = chat_ref(message.chat, message)
+        adder = message.from_user
+        assert adder is not None
+        for member in message.new_chat_members:
+            if member.id == self.bot.id:
+                # the bot itself was added: the event is about who added it (an admin becomes owner)
+                self._admins.pop(message.chat_id, None)
+                user = user_ref(adder, is_admin=await self._is_admin(message.chat, adder.id))
+                await self.core.handle(MemberJoined(chat=chat, user=user, event_id=f"{event_id(message)}:bot",
+                                                    added_bot=True))  # fmt: skip
+            elif not member.is_bot:
+                user = user_ref(member, is_admin=await self._is_admin(message.chat, member.id))
+                await self.core.handle(
+                    MemberJoined(chat=chat, user=user, event_id=f"{event_id(message)}:{member.id}")
+                )
+
+    async def _handle_media(self, messages: list[Message]) -> None:
+        """One MediaReceived for a message or a whole album, with the files downloaded."""
+        first = messages[0]
+        specs = [spec for m in messages for spec in file_specs(m)]
+        root = Path(tempfile.mkdtemp(prefix="tg-media-", dir=self.download_dir))
+        try:
+            files = [await fetch_file(self.bot, spec, root, limit=self.download_limit, index=i)
+                     for i, spec in enumerate(specs)]  # fmt: skip
+            caption = next((m.caption for m in messages if m.caption), None)
+            if caption and self.bot.username:
+                caption = caption.replace(f"@{self.bot.username}", "").strip() or None
+            event = MediaReceived(
+                chat=chat_ref(first.chat, first), user=await self._user(first), event_id=event_id(first),
+                files=tuple(files), caption=caption,
+                group_id=str(first.media_group_id) if first.media_group_id else None,
+            )  # fmt: skip
+            await self.core.handle(event)
+        finally:
+            # the core stores what it keeps before handle() returns
+            shutil.rmtree(root, ignore_errors=True)
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        # answer at once: the button's spinner stops; the core's reply comes as a message
+        try:
+            await with_flood_retry(lambda: query.answer())
+        except TelegramError as exc:
+            log.warning("answerCallbackQuery failed: %s", exc)
+        message = query.message if isinstance(query.message, Message) else None
+        payload = self.payloads.decode(query.data or "")
+        if message is None or payload is None:
+            return  # a button from an old process whose long payload we no longer know
+        await self.albums.flush_chat(message.chat_id)
+        user = user_ref(query.from_user, is_admin=await self._is_admin(message.chat, query.from_user.id))
+        await self.core.handle(ChoiceMade(chat=chat_ref(message.chat, message), user=user, event_id=f"cb:{query.id}",
+                                          payload=payload, message_id=str(message.message_id)))  # fmt: skip
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        ref = secrets.token_hex(2)
+        log.error("telegram update failed (ref %s)", ref, exc_info=context.error)
+        message = update.effective_message if isinstance(update, Update) else None
+        if message is None:
+            return
+        try:
+            await self.outbox.send(
+                Say(chat=chat_ref(message.chat, message), text=texts.SOMETHING_WRONG.format(ref=ref))
+            )
+        except Exception:  # noqa: BLE001 - the error handler must not raise; the first error is logged
+            log.warning("could not tell chat %s about error %s", message.chat_id, ref)

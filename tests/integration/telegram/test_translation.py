@@ -1,0 +1,242 @@
+"""Updates -> conversation events, through the real PTB Application and the fake Bot API server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bots.telegram.app import TelegramBot
+from conversation.actions import Say
+from conversation.events import (
+    ChatRef,
+    ChoiceMade,
+    CommandReceived,
+    Event,
+    MediaReceived,
+    MemberJoined,
+    TextReceived,
+)
+from tests.fakes.telegram_server import MB, FakeTelegram
+from tests.fakes.telegram_users import TelegramUsers
+from tests.integration.telegram.conftest import ScriptedCore
+
+
+async def test_start_command_reaches_core_and_reply_lands_in_same_chat(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    _, core = scripted
+
+    async def react(core: ScriptedCore, event: Event) -> None:
+        if isinstance(event, CommandReceived):
+            await core.outbox.send(Say(chat=event.chat, text=f"help for /{event.name}"))
+
+    core.react = react
+    ann = users.user("Ann")
+    chat = users.private(ann)
+    users.says(ann, chat, "/start")
+    posted = await fake.wait_for_text("help for /start")
+    event = core.events[0]
+    assert isinstance(event, CommandReceived) and event.name == "start" and event.args == ""
+    assert (
+        event.chat.platform == "telegram" and event.chat.chat_id == str(ann["id"]) and not event.chat.is_group
+    )
+    assert event.user.user_id == str(ann["id"]) and event.user.name == "Ann"
+    assert posted.chat_id == ann["id"] and posted.method == "sendMessage"
+
+
+async def test_text_reply_with_quote(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    _, core = scripted
+    ann = users.user("Ann")
+    chat = users.private(ann)
+    bot_message = await core.outbox.send(Say(chat=_chat(ann), text="v1 of the trip: 12 shots"))
+    assert bot_message is not None
+    users.says(ann, chat, "make it slower there", reply_to=int(bot_message), quote="12 shots")
+    users.says(ann, chat, "/make 40 seconds upbeat")
+    events = await core.wait_events(2)
+    text, command = events
+    assert isinstance(text, TextReceived)
+    assert text.text == "make it slower there" and text.reply_to == bot_message and text.quote == "12 shots"
+    assert (
+        isinstance(command, CommandReceived)
+        and command.name == "make"
+        and command.args == "40 seconds upbeat"
+    )
+    assert text.event_id != command.event_id
+
+
+async def test_photo_and_document_are_downloaded_with_their_quality_noted(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore], tiny_media
+) -> None:
+    _, core = scripted
+    ann = users.user("Ann")
+    chat = users.private(ann)
+    photo = tiny_media.photo("beach.jpg", seed=3)
+    users.photo(ann, chat, photo, caption="the beach")
+    users.document(ann, chat, photo, file_name="beach-original.jpg", mime_type="image/jpeg")
+    first, second = await core.wait_events(2)
+    assert isinstance(first, MediaReceived) and isinstance(second, MediaReceived)
+    (compressed,) = first.files
+    assert not compressed.as_document and compressed.mime == "image/jpeg" and compressed.problem is None
+    assert first.caption == "the beach"
+    assert core.file_bytes[compressed.name] == photo.read_bytes()
+    (original,) = second.files
+    assert original.as_document and original.name == "beach-original.jpg"
+    assert core.file_bytes["beach-original.jpg"] == photo.read_bytes()
+    assert original.size_bytes == photo.stat().st_size
+    # the largest size of the compressed photo was fetched, never the thumbnail
+    assert len(fake.downloads) == 2
+
+
+async def test_every_media_kind_becomes_a_file(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore], tiny_media
+) -> None:
+    _, core = scripted
+    ann = users.user("Ann")
+    chat = users.private(ann)
+    clip = tiny_media.clip("c.mp4", seconds=1.0)
+    song = tiny_media.song("s.wav", seconds=2.0)
+    users.video(ann, chat, clip, file_name="holiday.mp4")
+    users.video_note(ann, chat, clip)
+    users.audio(ann, chat, song, file_name="our song.wav", mime_type="audio/x-wav")
+    users.voice(ann, chat, song)
+    events = await core.wait_events(4)
+    names = [e.files[0].name for e in events if isinstance(e, MediaReceived)]
+    assert names[0] == "holiday.mp4" and names[1].startswith("video_note_") and names[2] == "our song.wav"
+    assert names[3].startswith("voice_") and names[3].endswith(".ogg")
+    assert core.file_bytes["holiday.mp4"] == clip.read_bytes()
+    assert core.file_bytes["our song.wav"] == song.read_bytes()
+
+
+async def test_album_arrives_as_one_event(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore], tiny_media
+) -> None:
+    _, core = scripted
+
+    async def react(core: ScriptedCore, event: Event) -> None:
+        if isinstance(event, MediaReceived):
+            await core.outbox.send(Say(chat=event.chat, text=f"Got {len(event.files)} photos"))
+
+    core.react = react
+    ann = users.user("Ann")
+    chat = users.private(ann)
+    photos = [tiny_media.photo(f"a{i}.jpg", seed=i) for i in range(4)]
+    users.album(ann, chat, photos, caption="day one", media_group_id="G1")
+    await fake.wait_for_text("Got 4 photos")
+    users.says(ann, chat, "/status")
+    await core.wait_events(2)
+    album = core.events[0]
+    assert isinstance(album, MediaReceived) and album.group_id == "G1" and album.caption == "day one"
+    assert [core.file_bytes[f.name] for f in album.files] == [p.read_bytes() for p in photos]
+    assert fake.texts(ann["id"]) == ["Got 4 photos"]
+
+
+async def test_message_right_after_an_album_comes_after_it(
+    fake: FakeTelegram, users: TelegramUsers, tiny_media, tmp_path: Path
+) -> None:
+    from tests.integration.telegram.conftest import start_bot
+
+    bot = await start_bot(fake, ScriptedCore, album_window=30.0, download_dir=tmp_path)
+    try:
+        ann = users.user("Ann")
+        chat = users.private(ann)
+        users.album(ann, chat, [tiny_media.photo(f"b{i}.jpg", seed=i) for i in range(2)], media_group_id="G2")
+        users.says(ann, chat, "make it short")
+        first, second = await bot.core.wait_events(2, timeout=10)
+        assert isinstance(first, MediaReceived) and len(first.files) == 2
+        assert isinstance(second, TextReceived)
+    finally:
+        await bot.stop()
+
+
+async def test_files_over_20mb_are_reported_not_downloaded(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    _, core = scripted
+    ann = users.user("Ann")
+    chat = users.private(ann)
+    users.video(ann, chat, None, size=25 * MB, file_name="long.mp4")
+    # a file whose size the update doesn't tell: the server refuses getFile
+    users.document(
+        ann, chat, None, size=30 * MB, file_name="huge.mov", mime_type="video/quicktime", hide_size=True
+    )
+    first, second = await core.wait_events(2)
+    for event in (first, second):
+        assert isinstance(event, MediaReceived)
+        (f,) = event.files
+        assert f.problem == "too_large" and f.limit_bytes == 20 * MB and f.path is None
+    assert [m for m, _ in fake.calls].count("getFile") == 1  # only for the one whose size was unknown
+    assert fake.downloads == []
+
+
+async def test_buttons_come_back_as_choices(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    from conversation.actions import Button
+
+    _, core = scripted
+    ann = users.user("Ann")
+    long_payload = "say:" + "make the opening much slower and end on the sunset " * 2
+    mid = await core.outbox.send(Say(chat=_chat(ann), text="How long?", buttons=(
+        (Button(label="30 s", payload="duration:30"), Button(label="60 s", payload="duration:60")),
+        (Button(label="Long", payload=long_payload),),
+    )))  # fmt: skip
+    posted = fake.posted(ann["id"])[-1]
+    assert posted.button_labels == ["30 s", "60 s", "Long"]
+    assert all(len(b["callback_data"].encode()) <= 64 for row in posted.buttons for b in row)
+    query = users.press(ann, posted, "60 s")
+    users.press(ann, posted, "Long")
+    first, second = await core.wait_events(2)
+    assert isinstance(first, ChoiceMade) and first.payload == "duration:60" and first.message_id == mid
+    assert isinstance(second, ChoiceMade) and second.payload == long_payload
+    assert query in [a["callback_query_id"] for a in fake.callback_answers]
+    assert len(fake.callback_answers) == 2
+
+
+async def test_group_bot_added_by_admin_privacy_mode_and_mentions(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    _, core = scripted
+    ann, bob, cat = users.user("Ann"), users.user("Bob"), users.user("Cat")
+    group = users.group("Trip")
+    fake.set_admins(group["id"], [ann])
+    users.add_bot(ann, group)
+    users.add_members(ann, group, [bob])
+    users.says(bob, group, "nice photos everyone")  # privacy mode: the bot never sees this
+    users.says(cat, group, "/make@memory_movie_bot 30 seconds")
+    users.says(cat, group, "/make@some_other_bot")
+    users.says(bob, group, "@memory_movie_bot make it vertical")
+    added, joined, command, text = await core.wait_events(4)
+    assert isinstance(added, MemberJoined) and added.added_bot and added.user.name == "Ann"
+    assert added.user.is_chat_admin and added.chat.is_group and added.chat.chat_id == str(group["id"])
+    assert isinstance(joined, MemberJoined) and not joined.added_bot and joined.user.name == "Bob"
+    assert not joined.user.is_chat_admin
+    assert isinstance(command, CommandReceived) and command.name == "make" and command.args == "30 seconds"
+    assert isinstance(text, TextReceived) and text.text == "make it vertical" and not text.user.is_chat_admin
+    users.says(ann, group, "/status")
+    await core.wait_events(5)
+    assert len(core.events) == 5
+
+
+async def test_forum_topic_is_its_own_conversation_and_replies_stay_in_it(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    _, core = scripted
+
+    async def react(core: ScriptedCore, event: Event) -> None:
+        await core.outbox.send(Say(chat=event.chat, text="ok"))
+
+    core.react = react
+    ann = users.user("Ann")
+    forum = users.group("Family", forum=True)
+    users.says(ann, forum, "/new Summer", thread_id=77)
+    posted = await fake.wait_for_text("ok")
+    (event,) = core.events
+    assert event.chat.thread_id == "77" and event.chat.is_group
+    assert isinstance(event, CommandReceived) and event.reply_to is None  # the topic root is no reply
+    assert posted.thread_id == 77 and posted.chat_id == forum["id"]
+
+
+def _chat(user: dict) -> ChatRef:
+    """Where to send an action straight to a user's private chat."""
+    return ChatRef(platform="telegram", chat_id=str(user["id"]))
