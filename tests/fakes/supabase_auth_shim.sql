@@ -4,23 +4,29 @@
 -- Tests apply this BEFORE supabase/migrations; it is deliberately not a migration (real projects
 -- have all of it, and `supabase db push` must not try to create it).
 
+-- Roles are cluster-wide and several test sessions may start at once: tolerate a race.
 do $$
+declare
+  r text;
 begin
-  if not exists (select from pg_roles where rolname = 'anon') then
-    create role anon nologin noinherit;
-  end if;
-  if not exists (select from pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin noinherit;
-  end if;
-  if not exists (select from pg_roles where rolname = 'service_role') then
-    create role service_role nologin noinherit bypassrls;
-  end if;
-  if not exists (select from pg_roles where rolname = 'authenticator') then
-    create role authenticator login noinherit;
-  end if;
+  foreach r in array array['anon', 'authenticated', 'service_role', 'authenticator'] loop
+    if not exists (select from pg_roles where rolname = r) then
+      begin
+        execute format('create role %I %s', r, case r
+          when 'authenticator' then 'login noinherit'
+          when 'service_role' then 'nologin noinherit bypassrls'
+          else 'nologin noinherit' end);
+      exception when duplicate_object or unique_violation then null;
+      end;
+    end if;
+  end loop;
+  foreach r in array array['anon', 'authenticated', 'service_role'] loop
+    if not pg_has_role('authenticator', r, 'member') then
+      execute format('grant %I to authenticator', r);
+    end if;
+  end loop;
 end
 $$;
-grant anon, authenticated, service_role to authenticator;
 
 create schema if not exists auth;
 grant usage on schema auth to anon, authenticated, service_role;

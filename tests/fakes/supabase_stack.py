@@ -50,7 +50,7 @@ TABLES = (
 def postgrest_binary() -> Path | None:
     override = os.environ.get("POSTGREST_BIN")
     if override:
-        return Path(override)
+        return Path(override) if Path(override).is_file() else None
     if POSTGREST_BIN.is_file():
         return POSTGREST_BIN
     found = shutil.which("postgrest")
@@ -250,7 +250,15 @@ def running_stack(work_dir: Path) -> Iterator[SupabaseStack]:
     proc: subprocess.Popen[bytes] | None = None
     gateway: _GatewayThread | None = None
     try:
-        apply_sql(dsn, [SHIM, *migration_files()])
+        for attempt in range(5):  # the shim's cluster-wide role grants can collide with another session
+            try:
+                apply_sql(dsn, [SHIM])
+                break
+            except psycopg.errors.InternalError:  # "tuple concurrently updated"
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        apply_sql(dsn, migration_files())
         port = _free_port()
         env = {
             "PATH": os.environ.get("PATH", ""),
