@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from conversation.refinement import attributes
 from conversation.refinement.catalog import Catalog
 from conversation.refinement.references import Resolution, resolve
+from conversation.refinement.timestamps import find_timestamp, strip_timestamp
 from pipeline.edits import (
     ChangeMusic,
     EditCommand,
@@ -206,8 +207,9 @@ def _ends(clause: str, st: _State) -> bool:
 
 def _refs(clause: str, st: _State) -> bool:
     c = _unquote(clause, st)
+    bare = strip_timestamp(c) if find_timestamp(c) else c  # "at 0:05 remove this one"
     for pattern, op in ((EXCLUDE, "exclude"), (INCLUDE, "include"), (EXCLUDE_SUFFIX, "exclude")):
-        m = re.search(pattern, c, I)
+        m = re.search(pattern, c, I) or re.search(pattern, bare, I)
         if not m:
             continue
         phrase = next(g for g in m.groups() if g).strip()

@@ -62,7 +62,9 @@ class RecordingOutbox:
     async def send(self, action: Action) -> str | None:
         self.sent.append(action)
         if isinstance(action, ShowProgress):
-            return self._progress.setdefault(action.key, f"m{next(self._ids)}")
+            if action.key not in self._progress:
+                self._progress[action.key] = f"m{next(self._ids)}"
+            return self._progress[action.key]
         return f"m{next(self._ids)}"
 
 
