@@ -37,6 +37,10 @@ as $$
   limit 1
 $$;
 
+-- policies for signed-in people call it; nobody else needs it (it only ever reveals the caller's own role)
+revoke execute on function public.project_role(text) from public, anon;
+grant execute on function public.project_role(text) to authenticated, service_role;
+
 alter table public.projects enable row level security;
 
 create policy "owners and collaborators read projects"

@@ -18,6 +18,7 @@ create table public.media_assets (
 );
 
 create index media_assets_contributor_id_idx on public.media_assets (contributor_id);
+create index media_assets_project_id_seq_idx on public.media_assets (project_id, seq);
 
 alter table public.media_assets enable row level security;
 

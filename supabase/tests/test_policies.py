@@ -114,6 +114,8 @@ async def test_anon_key_reads_nothing_and_writes_nothing(world: World) -> None:
                 {"id": "pX", "chat_key": "tg:9", "owner_id": world.profiles["ann"]}
             ).execute()
         assert denied.value.code == "42501"
+        with pytest.raises(APIError):  # the role helper behind the policies is not anon's to call
+            await anon.rpc("project_role", {"p_project_id": "pA"}).execute()
     assert world.stack.sql("select count(*) from public.projects")[0][0] == 2
 
 
@@ -130,6 +132,8 @@ async def test_owner_reads_her_project_and_nothing_of_anyone_elses(world: World)
         # profiles: only her own identity
         assert [p["platform_user_id"] for p in await _rows(ann, "profiles")] == ["ann"]
         assert await _rows(ann, "seen_events") == []
+        assert (await ann.rpc("project_role", {"p_project_id": "pA"}).execute()).data == "owner"
+        assert (await ann.rpc("project_role", {"p_project_id": "pB"}).execute()).data is None
 
 
 async def test_user_a_cannot_change_user_bs_project(world: World) -> None:
