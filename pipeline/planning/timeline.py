@@ -41,12 +41,17 @@ def build_grid(
         p = pace_at(t, duration, pace, mood_pace)
         guess = base_length(song.energy_at(t, 2.0)) * p * factor
         want = min(max(base_length(song.energy_at(t, guess)) * p * factor, MIN_SHOT), cap * max(1.0, p))
-        if remaining <= want * 1.35 or remaining < 2 * MIN_SHOT:
+        linger = 1.5 * want  # the closing shot stays a little longer: the story resolves
+        if remaining <= linger * 1.25 or remaining < 2 * MIN_SHOT:
             lengths.append(remaining)
             break
-        cut = song.nearest_beat(t + want, t + max(MIN_SHOT, want * 0.6), t + want * 1.45)
+        if remaining < want + linger:
+            # two shots left: leave the closing shot its linger rather than a stub
+            cut = song.nearest_beat(duration - linger, t + MIN_SHOT, duration - MIN_SHOT)
+        else:
+            cut = song.nearest_beat(t + want, t + max(MIN_SHOT, want * 0.6), t + want * 1.45)
         if cut is None:
-            cut = t + want
+            cut = t + min(want, remaining - linger)
         if duration - cut < max(MIN_SHOT, 0.5 * want):
             # would leave a flicker at the end: cut earlier instead (or end here)
             earlier = song.nearest_beat(duration - want, t + MIN_SHOT, duration - MIN_SHOT)
