@@ -34,12 +34,15 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from conversation.models import JobStatus
 from conversation.ports import Clock, JobSink, JobUpdate, ProjectStore
+from workers.logcontext import job_context
 
 log = logging.getLogger(__name__)
 
 EVENTS_STREAM = "mm:events"
 GROUP = "bots"
 SEEN_PREFIX = "mm:seen:"
+ALIVE_PREFIX = "mm:consumer-alive:"
+ALIVE_TTL_MS = 60_000
 STREAM_MAXLEN = 10_000
 SEEN_TTL_S = 14 * 24 * 3600
 FINAL: dict[str, JobStatus] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
@@ -130,6 +133,8 @@ class EventConsumer:
     async def poll_once(self, block_ms: int = 0) -> int:
         """Deliver what is waiting (stale pending entries first); returns how many were handled."""
         await self._ensure_group()
+        # a heartbeat for the health check (Redis < 7.2 doesn't track idle readers itself)
+        await self.redis.set(ALIVE_PREFIX + self.consumer, b"1", px=ALIVE_TTL_MS)
         handled = 0
         try:
             claimed = await self.redis.xautoclaim(
@@ -189,7 +194,8 @@ class EventConsumer:
             return 0
         keeper = asyncio.create_task(self._keep_lease(key, entry_id))
         try:
-            await self.sink(update)
+            with job_context(job_id=update.job_id, project_id=update.project_id):
+                await self.sink(update)
         except asyncio.CancelledError:
             await asyncio.shield(self.redis.delete(key))  # not delivered: let it be retried
             raise

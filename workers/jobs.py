@@ -28,6 +28,7 @@ from conversation.jobs import TRANSIENT_MESSAGE, JobDeps, Report, TransientJobEr
 from conversation.models import Job
 from conversation.ports import JobRequest, JobUpdate
 from workers.events import EVENTS_STREAM, publish
+from workers.logcontext import job_context
 from workers.queue import CANCEL_PREFIX
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,8 @@ async def _execute(
     )
     redis = ctx["redis"]
     deps: JobDeps = ctx["deps"]
-    config = ctx["config"]
-    job_fn: JobFn = ctx.get("job_fn") or job_function(deps)
     job_try: int = ctx.get("job_try", 1)
     run = str(int(ctx["enqueue_time"].timestamp() * 1000)) if ctx.get("enqueue_time") else "0"
-    ids = {"job_id": job_id, "project_id": project_id, "chat_key": chat_key}
 
     async def send(update: JobUpdate) -> None:
         await publish(
@@ -116,6 +114,25 @@ async def _execute(
             )
         )
 
+    with job_context(job_id=job_id, project_id=project_id, chat_key=chat_key):
+        return await _supervise(ctx, request, send, report, final, finished)
+
+
+async def _supervise(
+    ctx: dict[str, Any],
+    request: JobRequest,
+    send: Callable[[JobUpdate], Awaitable[None]],
+    report: Report,
+    final: Callable[..., Awaitable[None]],
+    finished: list[str],
+) -> str:
+    redis = ctx["redis"]
+    deps: JobDeps = ctx["deps"]
+    config = ctx["config"]
+    job_fn: JobFn = ctx.get("job_fn") or job_function(deps)
+    job_try: int = ctx.get("job_try", 1)
+    job_id, kind = request.job_id, request.kind
+    ids = {"job_id": job_id, "project_id": request.project_id, "chat_key": request.chat_key}
     if await redis.exists(CANCEL_PREFIX + job_id):
         await final("cancelled", "Cancelled.")
         return "cancelled"

@@ -13,16 +13,17 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from arq.connections import RedisSettings, create_pool
-from arq.constants import health_check_key_suffix
+from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
 from pydantic import BaseModel, ConfigDict
 
 from conversation.jobs import JobDeps
+from workers import logcontext
+from workers.health import check_worker, health_key
+from workers.health import queue_names as queue_names  # re-exported for the CLI
 from workers.jobs import JobFn, analyse_media, make_movie, refine_movie
 from workers.queue import ANALYSIS_QUEUE, RENDER_QUEUE
 
@@ -49,18 +50,6 @@ class WorkerConfig(BaseModel):
 
     def timeout_for(self, kind: str) -> float:
         return self.analysis_timeout if kind == "analyse" else self.render_timeout
-
-
-def health_key(queue: str) -> str:
-    """Per process (container hostnames differ): compose checks each worker, not just any worker."""
-    return f"{queue}{health_check_key_suffix}:{socket.gethostname()}"
-
-
-def queue_names(choice: str) -> tuple[str, ...]:
-    """`--queue all|analysis|render` from the CLI."""
-    return {"analysis": (ANALYSIS_QUEUE,), "render": (RENDER_QUEUE,)}.get(
-        choice, (RENDER_QUEUE, ANALYSIS_QUEUE)
-    )
 
 
 def _functions(queue: str, config: WorkerConfig) -> list[Function]:
@@ -132,6 +121,7 @@ def build_workers(
 
 async def serve(config: WorkerConfig, open_deps: DepsFactory, *, job_fn: JobFn | None = None) -> None:
     """Run the workers until SIGTERM/SIGINT (or, in burst mode, until the queues are empty)."""
+    logcontext.install()
     workers = build_workers(config, open_deps, job_fn=job_fn)
     loop = asyncio.get_running_loop()
 
@@ -169,26 +159,6 @@ def run_worker(config: WorkerConfig, open_deps: DepsFactory) -> int:
     return 0
 
 
-async def health(config: WorkerConfig, queues: Sequence[str] | None = None) -> dict[str, str | None]:
-    """Each queue's latest worker heartbeat (None: no live worker recorded one recently)."""
-    pool = await create_pool(RedisSettings.from_dsn(config.redis_url))
-    try:
-        out: dict[str, str | None] = {}
-        for queue in queues or config.queues:
-            raw = await pool.get(health_key(queue))
-            out[queue] = raw.decode() if raw else None
-        return out
-    finally:
-        await pool.aclose()
-
-
 def check_health(config: WorkerConfig) -> int:
-    """`memory-movie worker --health`: 0 when every served queue has a live worker (compose healthcheck)."""
-    try:
-        beats = asyncio.run(health(config))
-    except Exception as exc:  # Redis down: unhealthy, said plainly
-        print(f"unhealthy: redis unreachable ({exc})")
-        return 1
-    for queue, beat in beats.items():
-        print(f"{queue}: {beat or 'no live worker'}")
-    return 0 if all(beats.values()) else 1
+    """`memory-movie worker --health`: 0 when every queue this host serves has a fresh heartbeat."""
+    return check_worker(config.redis_url, config.queues)
