@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +18,22 @@ from pipeline.api import Pipeline
 from pipeline.models import PlanRequest
 from pipeline.settings import PipelineSettings
 
-STAGES = ("pipeline.intake", "pipeline.analysis", "pipeline.render")
-missing = [m for m in STAGES if importlib.util.find_spec(m) is None]
+STAGES = {"pipeline.intake": "intake_files", "pipeline.analysis": "analyse_media", "pipeline.render": "render_movie"}
+
+
+def _missing() -> list[str]:
+    """Stage entry points the facade calls that don't exist yet (they land in parallel)."""
+    out = []
+    for module, name in STAGES.items():
+        try:
+            if not hasattr(importlib.import_module(module), name):
+                out.append(f"{module}.{name}")
+        except ImportError:
+            out.append(f"{module}.{name}")
+    return out
+
+
+missing = _missing()
 pytestmark = [
     pytest.mark.skipif(bool(missing), reason=f"pipeline stages not written yet: {missing}"),
     pytest.mark.slow,
