@@ -46,9 +46,12 @@ def _error(status: int, code: int, message: str) -> web.Response:
 
 
 class FakeDiscord:
-    def __init__(self, *, token: str = "fake-token", premium_tier: int = 0) -> None:
+    def __init__(
+        self, *, token: str = "fake-token", premium_tier: int = 0, upload_limit: int | None = None
+    ) -> None:
         self.token = token
         self.premium_tier = premium_tier
+        self._upload_limit = upload_limit  # a small limit lets tests go over it with tiny movies
         self.app_id = snowflake()
         self.bot = FakeUser("memory-movie", id=self.app_id, bot=True)
         self.owner = FakeUser("alice")
@@ -85,7 +88,7 @@ class FakeDiscord:
 
     @property
     def upload_limit(self) -> int:
-        return P.TIER_LIMITS[self.premium_tier]
+        return self._upload_limit or P.TIER_LIMITS[self.premium_tier]
 
     async def start(self) -> FakeDiscord:
         app = web.Application(client_max_size=200 * 1024 * 1024, middlewares=[self._record])
@@ -161,7 +164,10 @@ class FakeDiscord:
                     return value
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"timed out waiting for {what or predicate}")
+                    recent = [m["content"][:120] for m in list(self.messages.values())[-8:]]
+                    raise AssertionError(
+                        f"timed out waiting for {what or predicate}; last messages: {recent}"
+                    )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), min(left, 0.2))
 
