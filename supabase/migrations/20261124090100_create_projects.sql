@@ -43,9 +43,14 @@ grant execute on function public.project_role(text) to authenticated, service_ro
 
 alter table public.projects enable row level security;
 
+-- the owner test is spelled out as well: a stable function does not yet see the row an
+-- INSERT ... RETURNING is creating, and PostgREST returns the new row
 create policy "owners and collaborators read projects"
   on public.projects for select to authenticated
-  using (public.project_role(id) is not null);
+  using (
+    owner_id in (select id from public.profiles where auth_user_id = (select auth.uid()))
+    or public.project_role(id) is not null
+  );
 
 create policy "people create projects they own"
   on public.projects for insert to authenticated

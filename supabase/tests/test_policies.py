@@ -211,6 +211,22 @@ async def test_owner_deletes_her_project_and_every_row_goes(world: World) -> Non
     assert world.stack.sql("select count(*) from public.projects where id = 'pB'") == [(1,)]
 
 
+async def test_a_signed_in_person_creates_a_project_only_in_their_own_name(world: World) -> None:
+    async with world.client("bob") as bob:
+        made = (await bob.table("projects").insert(
+            {"id": "pNew", "chat_key": "web:bob", "owner_id": world.profiles["bob"]}
+        ).execute()).data
+        assert [p["id"] for p in made] == ["pNew"]
+        assert sorted(p["id"] for p in await _rows(bob, "projects")) == ["pB", "pNew"]
+    async with world.client("eve") as eve:  # signed in, but no chat identity linked: owns nothing
+        with pytest.raises(APIError):
+            await eve.table("projects").insert(
+                {"id": "pEve", "chat_key": "web:eve", "owner_id": world.profiles["bob"]}
+            ).execute()
+    async with world.client("ann") as ann:
+        assert await _rows(ann, "projects", id="pNew") == []
+
+
 async def test_signed_in_stranger_sees_nothing(world: World) -> None:
     async with world.client("eve") as eve:
         for table in TABLES:
