@@ -102,11 +102,10 @@ class SupabaseProjectStore:
 
     async def create_project(self, project: Project) -> None:
         owner_id = await self._profile_id(project.owner_key)
+        # a trigger binds the chat to it in the same transaction (the newest project is the chat's)
         await (await self._table("projects")).insert(
             rows.project_row(project, owner_id), returning="minimal"
         ).execute()
-        # the newest project in a chat is the one the chat talks about
-        await self.bind_chat(project.chat_key, project.id)
 
     async def get_project(self, project_id: str) -> Project | None:
         found = (

@@ -12,6 +12,27 @@ create table public.chat_bindings (
 
 create index chat_bindings_project_id_idx on public.chat_bindings (project_id);
 
+-- The newest project in a chat is the one the chat talks about: binding it in the same
+-- transaction as the insert means a chat never points at an older project by accident.
+create function public.bind_new_project_to_its_chat()
+returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  insert into public.chat_bindings (chat_key, project_id)
+  values (new.chat_key, new.id)
+  on conflict (chat_key) do update set project_id = excluded.project_id, bound_at = now();
+  return new;
+end
+$$;
+
+revoke execute on function public.bind_new_project_to_its_chat() from public, anon, authenticated;
+
+create trigger projects_bind_chat
+  after insert on public.projects
+  for each row execute function public.bind_new_project_to_its_chat();
+
 alter table public.chat_bindings enable row level security;
 
 create policy "members see where their project lives"
