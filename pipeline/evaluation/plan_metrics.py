@@ -65,7 +65,8 @@ def cut_offsets(plan: EditPlan, library: Library) -> list[float]:
     beats = beats_in_movie(plan, library)
     if not beats:
         return []
-    return [min(abs(c - b) for b in beats) for c in plan.cut_times()]
+    # past the song's last beat there is nothing to cut on (a movie longer than its song)
+    return [min(abs(c - b) for b in beats) for c in plan.cut_times() if c <= beats[-1] + 0.5]
 
 
 def m_duration(plan: EditPlan, library: Library) -> Metric:

@@ -89,7 +89,8 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
     left = list(pool.left_out)
     left += [LeftOut(media_id=c.media_id, reason=c.reserve or "") for c in reserves if c.media_id not in used]
     left += [LeftOut(media_id=c.media_id, reason="no room") for c in good if c.media_id not in used]
-    left.sort(key=lambda lo: list(library.items).index(lo.media_id))
+    sent = {m: i for i, m in enumerate(library.items)}
+    left.sort(key=lambda lo: sent.get(lo.media_id, 0))
 
     reasons = {c.media_id: _reason(c, library, req) for c in seq}
     segments = make_segments([c.media_id for c in seq], lengths, song, library, req, reasons)
@@ -113,9 +114,22 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
 
 
 def _take(ranked: list[Candidate], n: int, pins: list[str], include: frozenset[str]) -> list[Candidate]:
+    """The n best, with what the user pinned or asked for, and a share of clips: moving
+    pictures lift a slideshow, so some make the cut even when photos score higher."""
     must = [c for c in ranked if c.media_id in pins or c.media_id in include]
     rest = [c for c in ranked if c not in must]
-    return (must + rest)[:n]
+    chosen = (must + rest)[:n]
+    clips = [c for c in rest if c.kind == MediaKind.VIDEO]
+    quota = min(len(clips), max(1, n // 6)) if n >= 3 else 0
+    missing = [c for c in clips if c not in chosen][
+        : max(0, quota - sum(c.kind == MediaKind.VIDEO for c in chosen))
+    ]
+    for clip in missing:
+        weakest = next((c for c in reversed(chosen) if c not in must and c.kind != MediaKind.VIDEO), None)
+        if weakest is None:
+            break
+        chosen[chosen.index(weakest)] = clip
+    return chosen
 
 
 def _insert_reserves(seq: list[Candidate], forced: list[Candidate], lengths: list[float]) -> list[Candidate]:

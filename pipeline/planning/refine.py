@@ -96,7 +96,8 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
     used = set(seq)
     left = [lo for lo in plan.left_out if lo.media_id not in used]
     left += [LeftOut(media_id=m, reason=r) for m, r in removed.items() if m not in used]
-    left.sort(key=lambda lo: list(library.items).index(lo.media_id) if lo.media_id in library.items else 0)
+    sent = {m: i for i, m in enumerate(library.items)}
+    left.sort(key=lambda lo: sent.get(lo.media_id, 0))
     return plan.model_copy(
         update={
             "duration": round(sum(s.duration for s in segments), 4),
