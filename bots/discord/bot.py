@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import discord
 from discord import app_commands
@@ -60,9 +61,11 @@ class MovieBot(discord.Client):
         download_dir: Path,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD,
         sync_commands: bool = True,
+        listen: Literal["addressed", "all"] = "addressed",
         **client_options: Any,
     ) -> None:
         super().__init__(intents=intents(), **client_options)
+        self.listen = listen
         self.tree = app_commands.CommandTree(self)
         self.outbox = DiscordOutbox(self)
         self.core: Core | None = None
@@ -137,26 +140,50 @@ class MovieBot(discord.Client):
 
     # ---- gateway events ------------------------------------------------------------------
 
+    def addressed(self, message: discord.Message) -> bool:
+        """Is this message meant for the bot? The Discord counterpart of Telegram's privacy mode:
+        with the message-content intent the bot sees every message on the server, and answering
+        chatter in #general would be spam. Meant for it: DMs, threads it opened (a movie's
+        thread), messages that mention it and replies to its messages."""
+        if self.listen == "all" or message.guild is None:
+            return True
+        me = self.user
+        if me is None:
+            return False
+        if isinstance(message.channel, discord.Thread) and message.channel.owner_id == me.id:
+            return True
+        if any(u.id == me.id for u in message.mentions):
+            return True
+        resolved = message.reference.resolved if message.reference else None
+        return isinstance(resolved, discord.Message) and resolved.author.id == me.id
+
+    def _text(self, message: discord.Message) -> str:
+        """The words without the @bot mention that addressed them."""
+        if self.user is None:
+            return message.content.strip()
+        return re.sub(rf"<@!?{self.user.id}>", "", message.content).strip()
+
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
-        if self.core is None:
+        if self.core is None or not self.addressed(message):
             return
         chat = await self._chat(message.channel, message.channel.id)
         user = translate.user_for(message.author)
         event_id = str(message.id)
+        text = self._text(message)
         if message.attachments:
             files = [await self._download(message, a, i) for i, a in enumerate(message.attachments)]
             event: Event = MediaReceived(
-                chat=chat, user=user, event_id=event_id, files=tuple(files), caption=message.content or None
+                chat=chat, user=user, event_id=event_id, files=tuple(files), caption=text or None
             )
-        elif message.content:
+        elif text:
             reply_to = message.reference.message_id if message.reference else None
             event = TextReceived(
                 chat=chat,
                 user=user,
                 event_id=event_id,
-                text=message.content,
+                text=text,
                 reply_to=str(reply_to) if reply_to else None,
             )
         else:
@@ -213,6 +240,8 @@ class MovieBot(discord.Client):
     async def _reaction(self, event: discord.RawReactionActionEvent, *, removed: bool) -> None:
         if self.core is None or (self.user is not None and event.user_id == self.user.id):
             return
+        if self.user is not None and event.message_author_id not in (None, self.user.id):
+            return  # a reaction to someone else's message: never a vote on a movie
         who = event.member or self.get_user(event.user_id)
         if who is None:
             try:

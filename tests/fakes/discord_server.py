@@ -69,6 +69,7 @@ class FakeDiscord:
         self.interactions: dict[str, dict[str, Any]] = {}
         self.commands: list[dict[str, Any]] = []
         self.typing: list[str] = []
+        self.cdn_broken: set[str] = set()  # attachment file names the CDN answers 404 for
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
         self.identify: dict[str, Any] | None = None
         self._rate_limited = 0
@@ -252,8 +253,11 @@ class FakeDiscord:
         files: list[tuple[str, bytes, str | None]] = (),  # type: ignore[assignment]
         sizes: dict[str, int] | None = None,  # claimed size per file name (a file too big to make)
         reply_to: str | None = None,
+        mention_bot: bool = False,
     ) -> dict[str, Any]:
         msg_id = snowflake()
+        if mention_bot:
+            content = f"<@{self.bot.id}> {content}".strip()
         attachments = []
         for name, body, ctype in files:
             att_id = snowflake()
@@ -278,6 +282,8 @@ class FakeDiscord:
             reference=reference,
             message_id=msg_id,
         )
+        if mention_bot:
+            data["mentions"] = [self.bot.payload()]
         if reply_to is not None and reply_to in self.messages:
             data["referenced_message"] = self.messages[reply_to]
         self.messages[msg_id] = data
@@ -362,6 +368,7 @@ class FakeDiscord:
                 "user_id": user.id,
                 "channel_id": msg["channel_id"],
                 "message_id": message_id,
+                "message_author_id": msg["author"]["id"],
                 "guild_id": self.guild_id,
                 "member": user.member(),
                 "emoji": {"id": None, "name": emoji},
@@ -538,8 +545,9 @@ class FakeDiscord:
         return _json(thread, 201)
 
     async def _cdn(self, request: web.Request) -> web.Response:
-        found = self.cdn.get(request.match_info["path"])
-        if found is None:
+        path = request.match_info["path"]
+        found = self.cdn.get(path)
+        if found is None or path.rsplit("/", 1)[-1] in self.cdn_broken:
             return web.Response(status=404)
         body, ctype = found
         return web.Response(body=body, content_type=ctype or "application/octet-stream")

@@ -336,3 +336,70 @@ async def test_bad_token_is_a_clear_error(fake_discord: FakeDiscord, tmp_path: P
     assert info.value.message == BAD_TOKEN
     assert ("GET", "/api/v10/users/@me", 401) in fake_discord.requests
     assert isinstance(info.value.__cause__, discord.LoginFailure)
+
+
+async def test_only_messages_meant_for_the_bot_reach_the_core(
+    fake_discord: FakeDiscord, start_bot: Any
+) -> None:
+    """The bot sees the whole server; chatter in #general must not reach the core."""
+    fake = fake_discord
+    bob = fake.add_user("bob")
+    cores, factory = scripted()
+    async with start_bot(factory):
+        core = (await fake.wait_for(lambda: cores))[0]
+        chat = ChatRef(platform="discord", chat_id=fake.channel_id, is_group=True)
+        mid = await core.outbox.send(Say(chat=chat, text="hello"))
+        assert mid is not None
+        chatter = await fake.user_message(bob, fake.channel_id, "anyone up for lunch?")
+        await fake.react(bob, chatter["id"], "👍")  # a reaction to a person's message
+        await fake.user_message(bob, fake.channel_id, "/make 40 seconds", mention_bot=True)
+        await fake.user_message(bob, fake.channel_id, "thanks", reply_to=mid)
+        await fake.wait_for(lambda: len(core.events) == 2)
+        await asyncio.sleep(0.3)  # give the ignored ones time to (wrongly) arrive
+    texts = sorted(e.text for e in core.events if e.type == "text")
+    assert texts == ["/make 40 seconds", "thanks"]  # the @mention itself is not part of the words
+    assert len(core.events) == 2
+
+
+async def test_failed_download_is_reported_and_the_rest_still_arrives(
+    fake_discord: FakeDiscord, start_bot: Any
+) -> None:
+    fake = fake_discord
+    cores, factory = scripted()
+    async with start_bot(factory):
+        core = (await fake.wait_for(lambda: cores))[0]
+        thread = await core.outbox.send(
+            StartThread(chat=ChatRef(platform="discord", chat_id=fake.channel_id), title="t")
+        )
+        assert thread is not None
+        fake.cdn_broken = {"gone.jpg"}
+        await fake.user_message(
+            fake.owner,
+            thread,
+            files=[("gone.jpg", b"\xff\xd8\xff 1", "image/jpeg"), ("ok.jpg", b"\xff\xd8\xff 2", None)],
+        )
+        await fake.wait_for(lambda: core.events)
+    (event,) = core.events
+    gone, ok = event.files
+    assert gone.problem == "download_failed" and gone.path is None
+    assert ok.problem is None and ok.path is not None and ok.path.read_bytes() == b"\xff\xd8\xff 2"
+
+
+async def test_recover_runs_once_when_the_gateway_is_ready(fake_discord: FakeDiscord, start_bot: Any) -> None:
+    calls: list[int] = []
+
+    class Recovering(ScriptedCore):
+        async def recover(self) -> int:
+            calls.append(1)
+            await self.outbox.send(
+                Say(
+                    chat=ChatRef(platform="discord", chat_id=fake_discord.channel_id),
+                    text="picking v2 up again",
+                )
+            )
+            return 1
+
+    async with start_bot(lambda outbox: Recovering(outbox)):
+        await fake_discord.wait_for(lambda: fake_discord.bot_messages(fake_discord.channel_id))
+    assert calls == [1]
+    assert fake_discord.bot_messages(fake_discord.channel_id)[0]["content"] == "picking v2 up again"
