@@ -46,8 +46,15 @@ def build_grid(
             lengths.append(remaining)
             break
         if remaining < want + linger:
-            # two shots left: leave the closing shot its linger rather than a stub
-            cut = song.nearest_beat(duration - linger, t + MIN_SHOT, duration - MIN_SHOT)
+            # two shots left: the closing shot lingers, and the one before it is no stub
+            if remaining - linger >= 0.7 * want:
+                target = duration - linger
+            elif remaining <= max(linger * 1.6, cap):
+                lengths.append(remaining)
+                break
+            else:
+                target = t + remaining / 2
+            cut = song.nearest_beat(target, t + MIN_SHOT, duration - MIN_SHOT)
         else:
             cut = song.nearest_beat(t + want, t + max(MIN_SHOT, want * 0.6), t + want * 1.45)
         if cut is None:
