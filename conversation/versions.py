@@ -23,9 +23,10 @@ def latest_ready(versions: list[Version]) -> Version | None:
     return max(ready, key=lambda v: v.number) if ready else None
 
 
-async def create_next(store: ProjectStore, draft: Version) -> Version:
+async def create_next(store: ProjectStore, draft: Version, versions: list[Version] | None = None) -> Version:
     """Store `draft` under the next free number; another process may take a number first."""
-    versions = await store.list_versions(draft.project_id)
+    if versions is None:
+        versions = await store.list_versions(draft.project_id)
     number = max((v.number for v in versions), default=0) + 1
     for _ in range(20):
         version = draft.model_copy(update={"number": number})

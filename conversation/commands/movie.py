@@ -11,9 +11,9 @@ from conversation.commands.guard import advance, allowed
 from conversation.context import Ctx, buttons
 from conversation.library import catalog_for
 from conversation.limits import movie_limit
-from conversation.models import Job, Version
+from conversation.models import MediaRecord, Version
 from conversation.ports import JobRequest
-from conversation.refinement import ParseResult, parse
+from conversation.refinement import Catalog, ParseResult, parse
 from conversation.versions import create_next, in_flight, latest_ready
 from pipeline.edits import apply_edits
 from pipeline.models import MediaKind, PlanRequest
@@ -27,23 +27,34 @@ async def stop_running(ctx: Ctx, running: list[Version], why: str) -> None:
     assert ctx.project is not None
     for v in running:
         jid = job_id(ctx.project.id, v)
-        await ctx.deps.queue.cancel(jid)
+        stopped = await ctx.deps.queue.cancel(jid)  # a queue that stops a job records it itself
         await ctx.store.update_version(v.model_copy(update={"status": "cancelled", "error": why}))
-        job = await ctx.store.get_job(jid)
-        if job is not None:
+        job = None if stopped else await ctx.store.get_job(jid)
+        if job is not None and job.status in ("queued", "processing"):
             await ctx.store.put_job(
                 job.model_copy(update={"status": "cancelled", "updated_at": ctx.deps.clock.now()})
             )
 
 
-async def start_version(ctx: Ctx, request: PlanRequest, *, parent: Version | None, summary: str) -> Version | None:
+async def start_version(
+    ctx: Ctx,
+    request: PlanRequest,
+    *,
+    parent: Version | None,
+    summary: str,
+    versions: list[Version] | None = None,
+    records: list[MediaRecord] | None = None,
+) -> Version | None:
+    """`versions`/`records` may be passed when the caller just read them (one read per event)."""
     assert ctx.project is not None
     project = ctx.project
-    records = await ctx.store.list_media(project.id)
+    if records is None:
+        records = await ctx.store.list_media(project.id)
     if not any(r.item.kind != MediaKind.MUSIC for r in records):
         await ctx.say(texts.NEED_MEDIA)
         return None
-    versions = await ctx.store.list_versions(project.id)
+    if versions is None:
+        versions = await ctx.store.list_versions(project.id)
     now = ctx.deps.clock.now()
     over = movie_limit(ctx.deps.settings, versions, ctx.user.key, now)
     if over:
@@ -59,14 +70,11 @@ async def start_version(ctx: Ctx, request: PlanRequest, *, parent: Version | Non
         created_by=ctx.user.key,
         created_at=now,
     )
-    version = await create_next(ctx.store, draft)
+    version = await create_next(ctx.store, draft, versions)
     await stop_running(ctx, running, f"replaced by v{version.number}")
     await advance(ctx, "refine" if parent else "make", request=request)
     jid = job_id(project.id, version)
-    await ctx.store.put_job(
-        Job(id=jid, project_id=project.id, version=version.number, kind="refine" if parent else "make",
-            created_at=now, updated_at=now)
-    )  # fmt: skip
+    # the queue records the job in the store (runner and arq both do), which /status and recover() read
     await ctx.deps.queue.enqueue(
         JobRequest(
             job_id=jid,
@@ -105,10 +113,13 @@ async def make(ctx: Ctx, args: str) -> None:
     await start_version(ctx, ctx.project.request, parent=parent, summary=summary)
 
 
-async def _parse(ctx: Ctx, text: str, parent: Version | None, focus: str | None = None) -> tuple[ParseResult, object]:
+async def _parse(
+    ctx: Ctx, text: str, parent: Version | None, focus: str | None = None, records: list[MediaRecord] | None = None
+) -> tuple[ParseResult, Catalog]:
     """Parse with file names first; if something wasn't found, again with analysis tags."""
     assert ctx.project is not None
-    records = await ctx.store.list_media(ctx.project.id)
+    if records is None:
+        records = await ctx.store.list_media(ctx.project.id)
     cat = dataclasses.replace(await catalog_for(ctx, records, parent, with_tags=False), focus=focus)
     result = parse(text, cat)
     if result.unclear or result.question:
@@ -157,7 +168,8 @@ async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus
     if parent is None:
         await describe(ctx, text)
         return
-    result, cat = await _parse(ctx, text, parent, focus)
+    records = await ctx.store.list_media(pid)
+    result, cat = await _parse(ctx, text, parent, focus, records)
     if result.empty:
         if result.question:
             await _ask(ctx, result)
@@ -170,8 +182,8 @@ async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus
         base,
         list(result.commands),
         current_duration=parent.plan.duration if parent.plan else None,
-        music_ids=cat.music_ids,  # type: ignore[attr-defined]
-        current_music=cat.current_music,  # type: ignore[attr-defined]
+        music_ids=cat.music_ids,
+        current_music=cat.current_music,
     )
     summary = ", ".join(result.understood)
     missed = f" (I didn't get: {'; '.join(result.unclear)})" if result.unclear else ""
@@ -179,7 +191,7 @@ async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus
         await ctx.say(f"v{parent.number} already looks like that ({summary}).{missed}")
         return
     await ctx.say(f"Got it: {summary}.{missed} Making it from v{parent.number}…")
-    await start_version(ctx, request, parent=parent, summary=summary)
+    await start_version(ctx, request, parent=parent, summary=summary, versions=versions, records=records)
     if result.question:
         await _ask(ctx, result)
 
