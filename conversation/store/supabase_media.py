@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from conversation.store.supabase_rows import open_client
+from conversation.store.supabase_rows import open_client, retry_signals
 
 DEFAULT_BUCKET = "user-media"
 DEFAULT_ROUTES: tuple[tuple[str, str], ...] = (
@@ -39,8 +39,11 @@ def check_key(key: str) -> str:
     return key
 
 
+@retry_signals
 class SupabaseMediaStore:
     """`SupabaseMediaStore(url, service_role_key)` — SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.
+
+    Transient failures (network, Storage 5xx) raise SupabaseUnavailable, a ConnectionError.
 
     `routes` maps a regular expression, matched in full against the name after '<project_id>/',
     to a bucket; `default_bucket` takes the rest. `client=` takes an existing supabase AsyncClient (its owner closes it).

@@ -8,8 +8,11 @@ rebuild the key; writes take the profile id the store resolved.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from conversation.models import Comment, MediaRecord, Member, Project, Version, Vote
 
@@ -204,7 +207,59 @@ def vote_from(row: dict[str, Any]) -> Vote:
     )
 
 
-# ------------------------------------------------------------------ the client
+# ------------------------------------------------------------------ the client and its failures
+
+C = TypeVar("C", bound=type)
+
+# PostgREST could not reach or use the database (PGRST000-003); PostgreSQL connection exceptions
+# (class 08), shutdown, too many connections, serialization failure, deadlock: a retry may succeed
+_TRANSIENT_SQLSTATE_PREFIXES = ("PGRST000", "PGRST001", "PGRST002", "PGRST003", "08", "57P0", "53300",
+                                "40001", "40P01")
+# a gateway's error page instead of PostgREST JSON: postgrest-py reports the HTTP status as the code
+_TRANSIENT_HTTP = ("500", "502", "503", "504", "520", "522", "524")
+
+
+class SupabaseUnavailable(ConnectionError):
+    """Supabase did not answer, or answered 'try again'. A ConnectionError, which the core's job
+    runner (conversation/jobs.py) already treats as a blink worth retrying."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    import httpx
+
+    if isinstance(exc, httpx.TransportError):  # refused, reset, timed out
+        return True
+    module = type(exc).__module__
+    if module.startswith("postgrest"):
+        code = str(getattr(exc, "code", "") or "")
+        return code in _TRANSIENT_HTTP or code.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+    if module.startswith("storage3"):
+        return str(getattr(exc, "status", "")) in _TRANSIENT_HTTP
+    return False
+
+
+def retry_signals(cls: C) -> C:
+    """Wrap every public coroutine method so transient failures surface as SupabaseUnavailable."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except SupabaseUnavailable:
+                raise
+            except Exception as exc:
+                if _is_transient(exc):
+                    raise SupabaseUnavailable(f"Supabase unavailable: {type(exc).__name__}: {exc}") from exc
+                raise
+
+        return call
+
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and name not in ("aclose", "close") and inspect.iscoroutinefunction(member):
+            setattr(cls, name, wrap(member))
+    return cls
+
 
 
 def open_client(url: str, key: str, timeout: float) -> tuple[Any, Any]:

@@ -18,16 +18,20 @@ from typing import Any
 from conversation.models import Comment, Job, MediaRecord, Member, MessageLink, Project, Version, Vote
 from conversation.ports import DuplicateVersion, StaleWrite
 from conversation.store import supabase_rows as rows
-from conversation.store.supabase_rows import join_user_key, split_user_key
+from conversation.store.supabase_rows import SupabaseUnavailable, join_user_key, retry_signals, split_user_key
 
-__all__ = ["SupabaseProjectStore", "join_user_key", "split_user_key"]
+__all__ = ["SupabaseProjectStore", "SupabaseUnavailable", "join_user_key", "split_user_key"]
 
 _PAGE = 1000
 _UNIQUE_VIOLATION = "23505"
 
 
+@retry_signals
 class SupabaseProjectStore:
     """`SupabaseProjectStore(url, service_role_key)` — SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.
+
+    Transient failures (network, PostgREST without its database) raise SupabaseUnavailable, a
+    ConnectionError; other errors (a constraint, a bad key) pass through as postgrest's APIError.
 
     `client=` takes an existing supabase AsyncClient instead (its owner closes it). Call
     `await store.aclose()` when done with a store that made its own client.

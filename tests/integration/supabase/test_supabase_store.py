@@ -5,6 +5,7 @@ loads. Real PostgREST on the machine's PostgreSQL (skips locally without it; fai
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -211,3 +212,26 @@ async def test_the_local_seed_loads_and_reads_back(store: SupabaseProjectStore, 
     project = await store.project_for_chat("console:demo:")
     assert project is not None and project.title == "Demo trip" and project.owner_key == "console:demo"
     assert [(m.user_key, m.role) for m in await store.list_members("demo")] == [("console:demo", "owner")]
+
+
+async def test_an_unreachable_supabase_is_a_connection_error_the_job_runner_retries(tmp_path: Path) -> None:
+    from conversation.store.supabase_media import SupabaseMediaStore
+    from conversation.store.supabase_store import SupabaseUnavailable
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    store = SupabaseProjectStore(url, "key", timeout=2)
+    media = SupabaseMediaStore(url, "key", timeout=2)
+    try:
+        # (a write: postgrest-py itself retries reads for ~7 s before giving up)
+        with pytest.raises(ConnectionError) as failed:
+            await store.mark_event_seen("e1")
+        assert isinstance(failed.value, SupabaseUnavailable)
+        with pytest.raises(ConnectionError):
+            await media.exists("p1/a.jpg")
+        with pytest.raises(ConnectionError):
+            await media.get("p1/a.jpg", tmp_path)
+    finally:
+        await store.aclose()
+        await media.aclose()
