@@ -23,6 +23,8 @@ WEIGHTS: dict[str, float] = {
     "variety": 0.1,
     "story_arc": 0.1,
     "shot_choice": 0.05,
+    "chronology": 0.05,
+    "transitions": 0.05,
 }
 
 
@@ -279,4 +281,56 @@ def m_shot_choice(plan: EditPlan, library: Library) -> Metric:
     return Metric("shot_choice", score, issue)
 
 
-ALL = (m_duration, m_on_beat, m_energy, m_duplicates, m_quality, m_faces, m_variety, m_story, m_shot_choice)
+def m_chronology(plan: EditPlan, library: Library) -> Metric:
+    """Where capture times exist (and the user didn't ask for 'as sent'), time runs forward."""
+    if plan.request.order == "as_sent":
+        return Metric("chronology", 1.0)
+    pins = {plan.request.opening_id, plan.request.closing_id}
+    times = []
+    for s in plan.segments:
+        a = library.photos.get(s.media_id) or library.videos.get(s.media_id)
+        item = library.items.get(s.media_id)
+        t = (a.capture_time if a else None) or (item.capture_time if item else None)
+        if s.media_id not in pins:
+            times.append(t)
+    dated = [t.replace(tzinfo=None) for t in times if t is not None]
+    if len(dated) < 3 or len(dated) < len(times) / 2:
+        return Metric("chronology", 1.0)
+    backwards = sum(b < a for a, b in zip(dated, dated[1:], strict=False))
+    score = 1.0 - backwards / (len(dated) - 1)
+    issue = f"{backwards} shots jump back in time" if backwards else None
+    return Metric("chronology", score, issue)
+
+
+def m_transitions(plan: EditPlan, library: Library) -> Metric:
+    """A transition straddles its cut, so it must fit in half of each neighbouring shot."""
+    segs = plan.segments
+    bad = 0
+    for prev, cur in zip(segs, segs[1:], strict=False):
+        d = cur.transition_in.duration
+        if cur.transition_in.kind != "cut" and d > 0.5 * min(prev.duration, cur.duration) + 1e-6:
+            bad += 1
+    if segs and segs[0].transition_in.duration > segs[0].duration + 1e-6:
+        bad += 1
+    if not bad:
+        return Metric("transitions", 1.0)
+    return Metric(
+        "transitions",
+        max(0.0, 1.0 - bad / max(1, len(segs) - 1) * 3),
+        f"{bad} transitions are longer than their shots allow",
+    )
+
+
+ALL = (
+    m_duration,
+    m_on_beat,
+    m_energy,
+    m_duplicates,
+    m_quality,
+    m_faces,
+    m_variety,
+    m_story,
+    m_shot_choice,
+    m_chronology,
+    m_transitions,
+)

@@ -7,7 +7,9 @@ following the energy, exact duration). A part the critic scored fine is left alo
 
 from __future__ import annotations
 
-from pipeline.models import Critique, EditPlan, LeftOut, Library, MediaKind
+from datetime import datetime
+
+from pipeline.models import Critique, EditPlan, LeftOut, Library, MediaKind, PlanRequest
 from pipeline.planning.music import SongView, choose_offset, choose_song
 from pipeline.planning.planner import _exact, effective_request, narrative, variety
 from pipeline.planning.selection import Candidate, build_pool, by_rank
@@ -71,6 +73,9 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
             return plan
         if _needs(critique, "shot_choice"):
             _swap_weak(seq, spares, pinned, by_id, removed)
+
+    if _needs(critique, "chronology"):
+        seq = _chronological(seq, library, req)
 
     song_a = library.music.get(plan.music.media_id) if plan.music else choose_song(req, library, req.mood)
     duration = req.duration or plan.duration
@@ -149,6 +154,23 @@ def _grid_for(n: int, song: SongView, duration: float, pace: dict, mood_pace: fl
     from pipeline.planning.planner import _merge_to
 
     return _merge_to(best, n)
+
+
+def _chronological(seq: list[str], library: Library, req: PlanRequest) -> list[str]:
+    """Dated shots back in capture order, in the slots dated shots held; pins stay put."""
+    pins = {req.opening_id, req.closing_id}
+
+    def when(m: str) -> datetime | None:
+        a = library.photos.get(m) or library.videos.get(m)
+        t = (a.capture_time if a else None) or library.items[m].capture_time
+        return t.replace(tzinfo=None) if t else None
+
+    slots = [i for i, m in enumerate(seq) if m not in pins and when(m) is not None]
+    ordered = sorted((seq[i] for i in slots), key=lambda m: (when(m), m))
+    out = list(seq)
+    for i, m in zip(slots, ordered, strict=True):
+        out[i] = m
+    return out
 
 
 def _no_repeats_in_a_row(seq: list[str]) -> list[str]:

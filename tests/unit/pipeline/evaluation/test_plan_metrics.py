@@ -147,3 +147,34 @@ def test_empty_plan_does_not_crash_the_critic() -> None:
     assert 0 <= crit.score < 0.9 and crit.issues
     one = Segment(index=0, media_id="unknown", kind="photo", timeline_start=0, duration=10)
     assert 0 <= evaluate_plan(plan.model_copy(update={"segments": (one,)}), lib).score <= 1
+
+
+async def test_time_running_backwards_is_found_and_refined_away() -> None:
+    lib = make_library(videos=0)
+    plan = await plan_edit(PlanRequest(duration=30, order="chronological"), lib)
+    assert evaluate_plan(plan, lib).parts["chronology"] == 1.0
+    ids = [s.media_id for s in plan.segments]
+    shuffled = ids[::-1]
+    segs = tuple(s.model_copy(update={"media_id": m}) for s, m in zip(plan.segments, shuffled, strict=True))
+    bad = plan.model_copy(update={"segments": segs})
+    crit = evaluate_plan(bad, lib)
+    assert crit.parts["chronology"] < 0.2 and any("back in time" in i for i in crit.issues)
+    fixed = evaluate_plan(await refine_plan(bad, crit, lib), lib)
+    assert fixed.parts["chronology"] == 1.0 and fixed.score > crit.score
+    as_sent = bad.model_copy(update={"request": bad.request.model_copy(update={"order": "as_sent"})})
+    assert evaluate_plan(as_sent, lib).parts["chronology"] == 1.0
+
+
+async def test_overlong_transitions_are_found_and_refined_away() -> None:
+    lib = make_library()
+    plan = await _good(lib)
+    from pipeline.models import Transition
+
+    segs = tuple(
+        s.model_copy(update={"transition_in": Transition(kind="crossfade", duration=3.0)}) if i else s
+        for i, s in enumerate(plan.segments)
+    )
+    bad = plan.model_copy(update={"segments": segs})
+    crit = evaluate_plan(bad, lib)
+    assert crit.parts["transitions"] == 0.0 and any("transitions are longer" in i for i in crit.issues)
+    assert evaluate_plan(await refine_plan(bad, crit, lib), lib).parts["transitions"] == 1.0
