@@ -1,0 +1,192 @@
+"""Intake on small synthetic files: sniffing, orientation, limits, duplicates, progress."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.intake import expand_paths, intake_files
+from pipeline.intake.sniff import sniff
+from pipeline.models import MediaKind
+from pipeline.settings import PipelineSettings
+
+
+def _exif_photo(path: Path, orientation: int, when: str | None = None) -> Path:
+    """A 120x60 photo: left half red, right half blue, with an EXIF orientation tag."""
+    arr = np.zeros((60, 120, 3), np.uint8)
+    arr[:, :60] = (255, 0, 0)
+    arr[:, 60:] = (0, 0, 255)
+    img = Image.fromarray(arr)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    if when:
+        exif.get_ifd(0x8769)[0x9003] = when
+    img.save(path, quality=95, exif=exif)
+    return path
+
+
+async def test_photos_clips_and_songs_are_classified_by_content_not_name(
+    tiny_media, pipeline_settings: PipelineSettings
+) -> None:
+    photo = tiny_media.photo("holiday.jpg")
+    clip = tiny_media.clip("clip.mp4", seconds=2.0)
+    song = tiny_media.song("song.wav", seconds=3.0)
+    renamed = [
+        tiny_media.copy(photo, "photo_named.mp4"),
+        tiny_media.copy(clip, "clip_named.jpg"),
+        tiny_media.copy(song, "song_named.png"),
+    ]
+    report = await intake_files(renamed, pipeline_settings)
+    kinds = {i.original_name: i.kind for i in report.accepted}
+    assert kinds == {
+        "photo_named.mp4": MediaKind.PHOTO,
+        "clip_named.jpg": MediaKind.VIDEO,
+        "song_named.png": MediaKind.MUSIC,
+    }
+    assert not report.rejected
+
+
+async def test_clip_and_song_are_probed(tiny_media, pipeline_settings: PipelineSettings) -> None:
+    clip = tiny_media.clip("clip.mp4", seconds=2.0, size="320x180")
+    silent = tiny_media.clip("silent.mp4", seconds=1.0, audio=False)
+    song = tiny_media.song("song.wav", seconds=3.0)
+    report = await intake_files([clip, silent, song], pipeline_settings)
+    by = {i.original_name: i for i in report.accepted}
+    assert (by["clip.mp4"].width, by["clip.mp4"].height) == (320, 180)
+    assert by["clip.mp4"].fps == pytest.approx(25.0)
+    assert by["clip.mp4"].duration == pytest.approx(2.0, abs=0.1)
+    assert by["clip.mp4"].has_audio and not by["silent.mp4"].has_audio
+    assert by["song.wav"].duration == pytest.approx(3.0, abs=0.05)
+    for item in report.accepted:  # our own copy: chat downloads vanish
+        assert item.path.parent == pipeline_settings.media_dir and item.path.is_file()
+
+
+async def test_id_is_the_sha_prefix_and_identical_files_are_accepted_once(
+    tiny_media, pipeline_settings: PipelineSettings
+) -> None:
+    photo = tiny_media.photo("a.jpg", seed=3)
+    twin = tiny_media.copy(photo, "a_copy.jpg")
+    other = tiny_media.photo("b.jpg", seed=4)
+    report = await intake_files([photo, twin, other], pipeline_settings)
+    assert len(report.accepted) == 2 and not report.rejected
+    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+    first = report.accepted[0]
+    assert (first.id, first.sha256, first.original_name) == (digest[:16], digest, "a.jpg")
+
+
+async def test_exif_orientation_is_applied_exactly_once(
+    tmp_path: Path, pipeline_settings: PipelineSettings
+) -> None:
+    src = _exif_photo(tmp_path / "rot6.jpg", orientation=6, when="2024:05:01 10:20:30")
+    report = await intake_files([src], pipeline_settings)
+    (item,) = report.accepted
+    assert (item.width, item.height) == (60, 120)  # Orientation=6: turn 90 degrees clockwise
+    with Image.open(item.path) as out:
+        assert out.size == (60, 120)
+        assert out.getexif().get(0x0112, 1) == 1
+        top = np.asarray(out.convert("RGB"))[5, 30]
+        bottom = np.asarray(out.convert("RGB"))[115, 30]
+    assert top[0] > 200 and top[2] < 60  # the red (left) half is now on top
+    assert bottom[2] > 200 and bottom[0] < 60
+    assert item.capture_time == datetime(2024, 5, 1, 10, 20, 30)
+
+
+async def test_upright_jpeg_is_kept_byte_for_byte(tiny_media, pipeline_settings: PipelineSettings) -> None:
+    photo = tiny_media.photo("p.jpg")
+    (item,) = (await intake_files([photo], pipeline_settings)).accepted
+    assert item.path.read_bytes() == photo.read_bytes()
+
+
+async def test_bomb_limit_comes_from_settings_and_leaves_pillow_alone(tiny_media, tmp_path: Path) -> None:
+    photo = tiny_media.photo("p.jpg", size=(320, 180))
+    png = tmp_path / "p.png"
+    Image.open(photo).save(png)
+    settings = PipelineSettings(work_dir=tmp_path / "w", max_image_pixels=320 * 180 - 1)
+    report = await intake_files([photo, png], settings)
+    assert not report.accepted
+    assert [r.code for r in report.rejected] == ["bomb", "bomb"]
+    assert "320x180" in report.rejected[0].reason
+    assert Image.MAX_IMAGE_PIXELS == 89478485
+
+
+async def test_huge_photo_is_downscaled_to_4096(tmp_path: Path, pipeline_settings: PipelineSettings) -> None:
+    src = tmp_path / "big.png"
+    Image.new("RGB", (5000, 1000), (10, 120, 200)).save(src, compress_level=1)
+    (item,) = (await intake_files([src], pipeline_settings)).accepted
+    assert (item.width, item.height) == (4096, 819)
+    with Image.open(item.path) as out:
+        assert out.size == (4096, 819) and out.format == "JPEG"
+
+
+async def test_transparent_png_stays_png(tmp_path: Path, pipeline_settings: PipelineSettings) -> None:
+    src = tmp_path / "logo.png"
+    img = Image.new("RGBA", (64, 64), (255, 0, 0, 255))
+    img.putpixel((0, 0), (0, 0, 0, 0))
+    img.save(src)
+    opaque = tmp_path / "opaque.png"
+    Image.new("RGBA", (64, 64), (0, 255, 0, 255)).save(opaque)
+    report = await intake_files([src, opaque], pipeline_settings)
+    paths = {i.original_name: i.path for i in report.accepted}
+    assert paths["logo.png"].suffix == ".png"
+    assert paths["opaque.png"].suffix == ".jpg"
+
+
+async def test_one_bad_file_does_not_sink_the_batch(
+    tiny_media, tmp_path: Path, pipeline_settings: PipelineSettings
+) -> None:
+    good = tiny_media.photo("good.jpg")
+    half = tmp_path / "half.jpg"
+    data = tiny_media.photo("src.jpg", size=(640, 360), seed=9).read_bytes()
+    half.write_bytes(data[: len(data) // 2])
+    missing = tmp_path / "gone.jpg"
+    report = await intake_files([good, half, missing], pipeline_settings)
+    assert [i.original_name for i in report.accepted] == ["good.jpg"]
+    codes = {r.name: r.code for r in report.rejected}
+    assert codes == {"half.jpg": "truncated", "gone.jpg": "unavailable"}
+
+
+async def test_directories_expand_to_visible_files_sorted(tiny_media, tmp_path: Path) -> None:
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    shutil.copy(tiny_media.photo("b.jpg", seed=1), folder / "b.jpg")
+    shutil.copy(tiny_media.photo("a.jpg", seed=2), folder / "a.jpg")
+    (folder / ".DS_Store").write_bytes(b"junk")
+    (folder / "sub").mkdir()
+    assert [p.name for p in expand_paths([folder])] == ["a.jpg", "b.jpg"]
+
+
+async def test_progress_reaches_one(tiny_media, pipeline_settings: PipelineSettings) -> None:
+    seen: list[tuple[str, float]] = []
+
+    async def progress(stage: str, fraction: float) -> None:
+        seen.append((stage, fraction))
+
+    files = [tiny_media.photo(f"p{i}.jpg", seed=i) for i in range(3)]
+    await intake_files(files, pipeline_settings, progress)
+    assert {s for s, _ in seen} == {"intake"}
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("head", "family"),
+    [
+        (b"\xff\xd8\xff\xe0" + bytes(12), "image"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(8), "image"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "heif"),
+        (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", "av"),
+        (b"OggS\x00\x02", "audio"),
+        (b"ID3\x04\x00", "audio"),
+        (b"fLaC\x00", "audio"),
+        (b"hello, this is text", "unknown"),
+    ],
+)
+def test_sniff_magic_bytes(head: bytes, family: str) -> None:
+    assert sniff(head).family == family
