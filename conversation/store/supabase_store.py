@@ -23,7 +23,13 @@ from conversation.store.supabase_rows import SupabaseUnavailable, join_user_key,
 __all__ = ["SupabaseProjectStore", "SupabaseUnavailable", "join_user_key", "split_user_key"]
 
 _PAGE = 1000
+_IN_LIST = 200  # ids per `in.(...)` filter: it travels in the URL, which gateways cap
 _UNIQUE_VIOLATION = "23505"
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    unique = list(dict.fromkeys(ids))
+    return [unique[i : i + _IN_LIST] for i in range(0, len(unique), _IN_LIST)]
 
 
 @retry_signals
@@ -217,24 +223,22 @@ class SupabaseProjectStore:
         return [rows.media_from(r) for r in await self._all(build)]
 
     async def set_media_removed(self, project_id: str, media_ids: list[str], removed: bool) -> int:
-        ids = list(dict.fromkeys(media_ids))
-        if not ids:
-            return 0
-        changed = (
-            await (await self._table("media_assets")).update({"removed": removed})
-            .eq("project_id", project_id).in_("media_id", ids).execute()
-        ).data
-        return len(changed)
+        changed = 0
+        for ids in _chunks(media_ids):
+            changed += len((
+                await (await self._table("media_assets")).update({"removed": removed})
+                .eq("project_id", project_id).in_("media_id", ids).execute()
+            ).data)
+        return changed
 
     async def delete_media(self, project_id: str, media_ids: list[str]) -> int:
-        ids = list(dict.fromkeys(media_ids))
-        if not ids:
-            return 0
-        gone = (
-            await (await self._table("media_assets")).delete()
-            .eq("project_id", project_id).in_("media_id", ids).execute()
-        ).data
-        return len(gone)
+        gone = 0
+        for ids in _chunks(media_ids):
+            gone += len((
+                await (await self._table("media_assets")).delete()
+                .eq("project_id", project_id).in_("media_id", ids).execute()
+            ).data)
+        return gone
 
     # ------------------------------------------------------------------ versions
 

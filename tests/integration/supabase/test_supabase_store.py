@@ -152,6 +152,12 @@ async def test_lists_longer_than_the_row_cap_come_back_whole(
     listed = await store.list_media("big")
     assert len(listed) == 2345
     assert [r.media_id for r in listed[:2]] == ["m00001", "m00002"] and listed[-1].media_id == "m02345"
+    # bulk changes go in URL-sized chunks and still count every row
+    every_other = [f"m{n:05d}" for n in range(1, 2346, 2)]
+    assert await store.set_media_removed("big", [*every_other, "nope"], True) == 1173
+    assert len(await store.list_media("big")) == 2345 - 1173
+    assert await store.delete_media("big", every_other) == 1173
+    assert len(await store.list_media("big", include_removed=True)) == 2345 - 1173
 
 
 async def test_people_are_profiles_and_a_new_name_is_kept(
