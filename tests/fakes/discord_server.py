@@ -30,22 +30,10 @@ from aiohttp import WSMsgType, web
 
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_payloads import FakeUser, snowflake
-
-ACK_DEADLINE_S = 3.0
-
-
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    # exactly "application/json": discord.py ignores the body if a charset is appended
-    return web.Response(
-        body=json.dumps(data).encode(), status=status, content_type="application/json", headers=headers
-    )
+from tests.fakes.discord_rest import DiscordRest, api_error
 
 
-def _error(status: int, code: int, message: str) -> web.Response:
-    return _json({"message": message, "code": code}, status=status)
-
-
-class FakeDiscord:
+class FakeDiscord(DiscordRest):
     def __init__(
         self, *, token: str = "fake-token", premium_tier: int = 0, upload_limit: int | None = None
     ) -> None:
@@ -62,6 +50,9 @@ class FakeDiscord:
             self.channel_id: P.text_channel(self.guild_id, "general", channel_id=self.channel_id)
         }
         self.threads: dict[str, dict[str, Any]] = {}
+        self.dms: dict[str, dict[str, Any]] = {}
+        self.connections = 0  # gateway sockets opened
+        self.resumes = 0  # RESUMEs received (a dropped socket picked up where it left off)
         self.messages: dict[str, dict[str, Any]] = {}  # every message, by id, as last edited
         self.edits: list[dict[str, Any]] = []  # (message id, body) of every PATCH, in order
         self.files: dict[str, list[tuple[str, bytes]]] = {}  # message id -> uploaded (name, bytes)
@@ -93,31 +84,9 @@ class FakeDiscord:
 
     async def start(self) -> FakeDiscord:
         app = web.Application(client_max_size=200 * 1024 * 1024, middlewares=[self._record])
-        r = app.router
         api = "/api/v10"
-        r.add_get("/gateway/ws", self._gateway)
-        r.add_get(api + "/users/@me", self._me)
-        r.add_get(api + "/oauth2/applications/@me", self._application)
-        r.add_get(api + "/gateway", self._gateway_url)
-        r.add_get(api + "/gateway/bot", self._gateway_url)
-        r.add_put(api + "/applications/{app}/commands", self._sync_commands)
-        r.add_put(api + "/applications/{app}/guilds/{guild}/commands", self._sync_commands)
-        r.add_get(api + "/applications/{app}/commands", self._list_commands)
-        r.add_get(api + "/channels/{cid}", self._get_channel)
-        r.add_post(api + "/channels/{cid}/messages", self._post_message)
-        r.add_patch(api + "/channels/{cid}/messages/{mid}", self._edit_message)
-        r.add_get(api + "/channels/{cid}/messages/{mid}", self._get_message)
-        r.add_delete(api + "/channels/{cid}/messages/{mid}", self._delete_message)
-        r.add_post(api + "/channels/{cid}/typing", self._typing)
-        r.add_post(api + "/channels/{cid}/threads", self._start_thread)
-        r.add_post(api + "/channels/{cid}/messages/{mid}/threads", self._start_thread)
-        r.add_put(api + "/channels/{cid}/messages/{mid}/reactions/{emoji}/@me", self._bot_react)
-        r.add_post(api + "/interactions/{iid}/{token}/callback", self._interaction_callback)
-        r.add_post(api + "/webhooks/{app}/{token}", self._followup)
-        r.add_get(api + "/webhooks/{app}/{token}/messages/{mid}", self._get_webhook_message)
-        r.add_patch(api + "/webhooks/{app}/{token}/messages/{mid}", self._edit_webhook_message)
-        r.add_delete(api + "/webhooks/{app}/{token}/messages/{mid}", self._delete_webhook_message)
-        r.add_get("/cdn/{path:.*}", self._cdn)
+        app.router.add_get("/gateway/ws", self._gateway)
+        self.routes(app, api)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -143,7 +112,7 @@ class FakeDiscord:
         path = request.path
         bot_route = path.startswith("/api/") and "/webhooks/" not in path and "/interactions/" not in path
         if bot_route and request.headers.get("Authorization") != f"Bot {self.token}":
-            resp: web.StreamResponse = _error(401, 0, "401: Unauthorized")
+            resp: web.StreamResponse = api_error(401, 0, "401: Unauthorized")
             self.requests.append((request.method, path, 401))
             return resp
         resp = await handler(request)
@@ -190,6 +159,7 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._ws = ws
+        self.connections += 1
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -205,6 +175,7 @@ class FakeDiscord:
                     break
                 await self._ready()
             elif op == 6:
+                self.resumes += 1
                 await self.dispatch("RESUMED", {})
         return ws
 
@@ -233,6 +204,11 @@ class FakeDiscord:
             threads=list(self.threads.values()),
         )
 
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the gateway socket the way Discord does on a hiccup; the client should resume."""
+        assert self._ws is not None
+        await self._ws.close(code=code, message=b"Unknown error")
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         if self._ws is None or self._ws.closed:
             raise AssertionError("the bot is not connected to the fake gateway")
@@ -240,6 +216,12 @@ class FakeDiscord:
         await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
 
     # ---- what users do ---------------------------------------------------------------------
+
+    def dm_channel(self, user: FakeUser) -> str:
+        """A private chat between `user` and the bot; returns its channel id."""
+        channel = {"id": snowflake(), "type": 1, "recipients": [user.payload()], "last_message_id": None}
+        self.dms[channel["id"]] = channel
+        return channel["id"]
 
     def _perms(self, user: FakeUser) -> int:
         return (1 << 41) - 1 if user.id == self.owner.id else (1 << 41) - 1 & ~(8 | 32)
@@ -256,6 +238,8 @@ class FakeDiscord:
         mention_bot: bool = False,
     ) -> dict[str, Any]:
         msg_id = snowflake()
+        in_dm = channel_id in self.dms
+        guild_id = None if in_dm else self.guild_id
         if mention_bot:
             content = f"<@{self.bot.id}> {content}".strip()
         attachments = []
@@ -271,12 +255,12 @@ class FakeDiscord:
             )
         reference = None
         if reply_to is not None:
-            reference = {"message_id": reply_to, "channel_id": channel_id, "guild_id": self.guild_id}
+            reference = {"message_id": reply_to, "channel_id": channel_id}
         data = P.message(
             channel_id=channel_id,
-            guild_id=self.guild_id,
+            guild_id=guild_id,
             author=user.payload(),
-            member={k: v for k, v in user.member().items() if k != "user"},
+            member=None if in_dm else {k: v for k, v in user.member().items() if k != "user"},
             content=content,
             attachments=attachments,
             reference=reference,
@@ -376,268 +360,3 @@ class FakeDiscord:
                 "type": 0,
             },
         )
-
-    # ---- REST: session ---------------------------------------------------------------------
-
-    async def _me(self, request: web.Request) -> web.Response:
-        return _json(self.bot.payload())
-
-    async def _application(self, request: web.Request) -> web.Response:
-        return _json(
-            {
-                "id": self.app_id,
-                "name": "Memory Movie",
-                "icon": None,
-                "description": "",
-                "bot_public": True,
-                "bot_require_code_grant": False,
-                "owner": self.owner.payload(),
-                "verify_key": "00",
-                "flags": 0,
-                "summary": "",
-            }
-        )
-
-    async def _gateway_url(self, request: web.Request) -> web.Response:
-        url = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY.human_repr()
-        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return _json({"url": url, "shards": 1, "session_start_limit": limit})
-
-    async def _sync_commands(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.commands = [
-            {**c, "id": snowflake(), "application_id": self.app_id, "version": snowflake()} for c in body
-        ]
-        return _json(self.commands)
-
-    async def _list_commands(self, request: web.Request) -> web.Response:
-        return _json(self.commands)
-
-    async def _get_channel(self, request: web.Request) -> web.Response:
-        cid = request.match_info["cid"]
-        channel = self.threads.get(cid) or self.channels.get(cid)
-        return _json(channel) if channel else _error(404, 10003, "Unknown Channel")
-
-    # ---- REST: messages --------------------------------------------------------------------
-
-    async def _read_body(
-        self, request: web.Request
-    ) -> tuple[dict[str, Any], list[tuple[str, bytes]]] | web.Response:
-        """JSON or multipart (payload_json + files[n]); uploads over the limit -> 413/40005."""
-        if request.content_type == "application/json":
-            return await request.json(), []
-        body: dict[str, Any] = {}
-        uploads: dict[int, tuple[str, bytes]] = {}
-        reader = await request.multipart()
-        async for part in reader:
-            name = part.name or ""  # type: ignore[union-attr]
-            if name == "payload_json":
-                body = json.loads(await part.text())  # type: ignore[union-attr]
-            elif name.startswith("files["):
-                uploads[int(name[6:-1])] = (part.filename or "file", bytes(await part.read()))  # type: ignore[union-attr]
-        files = [uploads[k] for k in sorted(uploads)]
-        if sum(len(b) for _, b in files) > self.upload_limit:
-            return _error(413, 40005, "Request entity too large")
-        return body, files
-
-    def _make_message(
-        self, channel_id: str, body: dict[str, Any], files: list[tuple[str, bytes]], *, webhook: bool = False
-    ) -> dict[str, Any]:
-        msg_id = snowflake()
-        attachments = []
-        for name, blob in files:
-            att_id = snowflake()
-            path = f"attachments/{channel_id}/{att_id}/{name}"
-            self.cdn[path] = (blob, None)
-            attachments.append(
-                P.attachment(
-                    url=f"{self.base}/cdn/{path}",
-                    filename=name,
-                    size=len(blob),
-                    content_type=None,
-                    att_id=att_id,
-                )
-            )
-        reference = body.get("message_reference")
-        data = P.message(
-            channel_id=channel_id,
-            guild_id=self.guild_id,
-            author=self.bot.payload(),
-            content=body.get("content") or "",
-            attachments=attachments,
-            components=body.get("components") or [],
-            reference={**reference, "channel_id": channel_id} if reference else None,
-            webhook_id=self.app_id if webhook else None,
-            message_id=msg_id,
-        )
-        self.messages[msg_id] = data
-        self.files[msg_id] = files
-        return data
-
-    async def _post_message(self, request: web.Request) -> web.Response:
-        cid = request.match_info["cid"]
-        if cid not in self.channels and cid not in self.threads:
-            return _error(404, 10003, "Unknown Channel")
-        if self._rate_limited > 0:
-            self._rate_limited -= 1
-            headers = {
-                "Via": "1.1 google",
-                "X-RateLimit-Limit": "5",
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset-After": "0.3",
-                "X-RateLimit-Bucket": "fake-bucket",
-                "Retry-After": "1",
-            }
-            return _json(
-                {"message": "You are being rate limited.", "retry_after": 0.3, "global": False}, 429, headers
-            )
-        parsed = await self._read_body(request)
-        if isinstance(parsed, web.Response):
-            return parsed
-        body, files = parsed
-        return _json(self._make_message(cid, body, files))
-
-    async def _edit_message(self, request: web.Request) -> web.Response:
-        mid = request.match_info["mid"]
-        if mid not in self.messages:
-            return _error(404, 10008, "Unknown Message")
-        parsed = await self._read_body(request)
-        if isinstance(parsed, web.Response):
-            return parsed
-        body, files = parsed
-        return _json(self._apply_edit(mid, body, files))
-
-    def _apply_edit(self, mid: str, body: dict[str, Any], files: list[tuple[str, bytes]]) -> dict[str, Any]:
-        msg = self.messages[mid]
-        for key in ("content", "components"):
-            if key in body:
-                msg[key] = body[key] or ([] if key == "components" else "")
-        msg["edited_timestamp"] = P.iso_now()
-        if files:
-            self.files[mid] = files
-        self.edits.append({"message_id": mid, "body": body})
-        return msg
-
-    async def _get_message(self, request: web.Request) -> web.Response:
-        msg = self.messages.get(request.match_info["mid"])
-        return _json(msg) if msg else _error(404, 10008, "Unknown Message")
-
-    async def _delete_message(self, request: web.Request) -> web.Response:
-        self.messages.pop(request.match_info["mid"], None)
-        return web.Response(status=204)
-
-    async def _typing(self, request: web.Request) -> web.Response:
-        self.typing.append(request.match_info["cid"])
-        return web.Response(status=204)
-
-    async def _bot_react(self, request: web.Request) -> web.Response:
-        return web.Response(status=204)
-
-    async def _start_thread(self, request: web.Request) -> web.Response:
-        cid = request.match_info["cid"]
-        if cid not in self.channels:
-            return _error(404, 10003, "Unknown Channel")
-        body = await request.json()
-        thread = P.thread_channel(self.guild_id, cid, body["name"], self.bot.id)
-        self.threads[thread["id"]] = thread
-        # the real gateway announces it too; discord.py caches the thread from this event
-        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
-        return _json(thread, 201)
-
-    async def _cdn(self, request: web.Request) -> web.Response:
-        path = request.match_info["path"]
-        found = self.cdn.get(path)
-        if found is None or path.rsplit("/", 1)[-1] in self.cdn_broken:
-            return web.Response(status=404)
-        body, ctype = found
-        return web.Response(body=body, content_type=ctype or "application/octet-stream")
-
-    # ---- REST: interactions ----------------------------------------------------------------
-
-    def _by_token(self, token: str) -> dict[str, Any] | None:
-        return next((i for i in self.interactions.values() if i["payload"]["token"] == token), None)
-
-    async def _interaction_callback(self, request: web.Request) -> web.Response:
-        inter = self.interactions.get(request.match_info["iid"])
-        if inter is None or inter["payload"]["token"] != request.match_info["token"]:
-            return _error(404, 10062, "Unknown interaction")
-        if inter["responses"]:
-            return _error(400, 40060, "Interaction has already been acknowledged.")
-        if time.monotonic() - inter["created"] > ACK_DEADLINE_S:
-            inter["expired"] = True
-            return _error(404, 10062, "Unknown interaction")
-        parsed = await self._read_body(request)
-        if isinstance(parsed, web.Response):
-            return parsed
-        body, files = parsed
-        rtype = body["type"]
-        inter["responses"].append(body)
-        message = None
-        if rtype in (4, 5):  # a message (or a "thinking…" placeholder) under the command
-            data = body.get("data") or {}
-            message = self._make_message(inter["channel_id"], data, files, webhook=True)
-            message["interaction_loading"] = rtype == 5
-            inter["original"] = message["id"]
-        elif rtype == 7:  # update the message the component is on
-            message = self._apply_edit(inter["payload"]["message"]["id"], body.get("data") or {}, files)
-        resource: dict[str, Any] = {"type": rtype}
-        if message is not None:
-            resource["message"] = message
-        answer = {
-            "interaction": {
-                "id": inter["payload"]["id"],
-                "type": inter["payload"]["type"],
-                "response_message_id": inter["original"],
-                "response_message_loading": rtype == 5,
-                "response_message_ephemeral": False,
-            },
-            "resource": resource,
-        }
-        return _json(answer)
-
-    async def _followup(self, request: web.Request) -> web.Response:
-        inter = self._by_token(request.match_info["token"])
-        if inter is None or not inter["responses"]:
-            return _error(404, 10015, "Unknown Webhook")
-        parsed = await self._read_body(request)
-        if isinstance(parsed, web.Response):
-            return parsed
-        body, files = parsed
-        original = self.messages.get(inter["original"] or "")
-        if original is not None and original.get("interaction_loading"):
-            # the first follow-up after a "thinking" defer replaces the placeholder
-            original["interaction_loading"] = False
-            msg = self._apply_edit(original["id"], body, files)
-        else:
-            msg = self._make_message(inter["channel_id"], body, files, webhook=True)
-        inter["followups"].append(msg["id"])
-        return _json(msg)
-
-    def _webhook_target(self, request: web.Request) -> str | None:
-        inter = self._by_token(request.match_info["token"])
-        if inter is None:
-            return None
-        mid = request.match_info["mid"]
-        return inter["original"] if mid == "@original" else mid
-
-    async def _get_webhook_message(self, request: web.Request) -> web.Response:
-        mid = self._webhook_target(request)
-        msg = self.messages.get(mid or "")
-        return _json(msg) if msg else _error(404, 10008, "Unknown Message")
-
-    async def _edit_webhook_message(self, request: web.Request) -> web.Response:
-        mid = self._webhook_target(request)
-        if mid is None or mid not in self.messages:
-            return _error(404, 10008, "Unknown Message")
-        parsed = await self._read_body(request)
-        if isinstance(parsed, web.Response):
-            return parsed
-        body, files = parsed
-        self.messages[mid]["interaction_loading"] = False
-        return _json(self._apply_edit(mid, body, files))
-
-    async def _delete_webhook_message(self, request: web.Request) -> web.Response:
-        mid = self._webhook_target(request)
-        if mid is None or self.messages.pop(mid, None) is None:
-            return _error(404, 10008, "Unknown Message")
-        return web.Response(status=204)

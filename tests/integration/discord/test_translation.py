@@ -403,3 +403,41 @@ async def test_recover_runs_once_when_the_gateway_is_ready(fake_discord: FakeDis
         await fake_discord.wait_for(lambda: fake_discord.bot_messages(fake_discord.channel_id))
     assert calls == [1]
     assert fake_discord.bot_messages(fake_discord.channel_id)[0]["content"] == "picking v2 up again"
+
+
+async def test_direct_messages_are_private_chats(
+    fake_discord: FakeDiscord, start_bot: Any, tiny_media: Any
+) -> None:
+    fake = fake_discord
+    bob = fake.add_user("bob")
+    dm = fake.dm_channel(bob)
+
+    async def script(core: ScriptedCore, event: Event) -> None:
+        await core.send(Say(chat=event.chat, text=f"got {event.type}"))
+
+    cores, factory = scripted(script)
+    async with start_bot(factory):
+        photo = tiny_media.photo("me.jpg").read_bytes()
+        await fake.user_message(bob, dm, "hello")  # no mention needed in a DM
+        await fake.wait_for(lambda: fake.bot_messages(dm))
+        await fake.user_message(bob, dm, files=[("me.jpg", photo, "image/jpeg")])
+        await fake.wait_for(lambda: len(fake.bot_messages(dm)) == 2)
+    text, media = cores[0].events
+    assert text.chat == media.chat == ChatRef(platform="discord", chat_id=dm, is_group=False)
+    assert text.user.name == "bob" and not text.user.is_chat_admin
+    assert media.files[0].path is not None and media.files[0].path.read_bytes() == photo
+    assert [m["content"] for m in fake.bot_messages(dm)] == ["got text", "got media"]
+
+
+async def test_a_dropped_gateway_is_resumed_and_events_keep_coming(
+    fake_discord: FakeDiscord, start_bot: Any
+) -> None:
+    fake = fake_discord
+    cores, factory = scripted()
+    async with start_bot(factory):
+        core = (await fake.wait_for(lambda: cores))[0]
+        await fake.drop_gateway()
+        await fake.wait_for(lambda: fake.resumes == 1, what="the client to resume")
+        await fake.user_message(fake.owner, fake.channel_id, "still there?", mention_bot=True)
+        await fake.wait_for(lambda: core.events)
+    assert fake.connections == 2 and core.events[0].text == "still there?"
