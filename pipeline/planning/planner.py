@@ -23,9 +23,13 @@ def effective_request(request: PlanRequest, library: Library) -> tuple[PlanReque
     mood = request.mood if request.mood != "auto" else (asks.mood or "auto")
     update["mood"] = mood
     mood_pace = MOOD_PACE.get(mood, 1.0)
-    candidates = [
-        m for m, it in library.items.items() if it.kind != MediaKind.MUSIC and m not in request.exclude
-    ]
+    # prefer the keeper of a near-duplicate group and sharp shots when a word matches several
+    losers = {g for group in library.duplicate_groups for g in group[1:]}
+    weak = {m for m, p in library.photos.items() if p.is_blurry or p.is_dark}
+    candidates = sorted(
+        (m for m, it in library.items.items() if it.kind != MediaKind.MUSIC and m not in request.exclude),
+        key=lambda m: (m in losers, m in weak),
+    )
     if request.opening_id is None and asks.opening_word:
         update["opening_id"] = find_media(asks.opening_word, library, candidates)
     if request.closing_id is None and asks.closing_word:

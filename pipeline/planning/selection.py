@@ -70,7 +70,8 @@ def build_pool(request: PlanRequest, library: Library, parent: EditPlan | None) 
         if not members:
             continue
         # the keeper: one the user asked for, else the one already in the movie, else the best
-        keeper = next((g for g in members if g in request.include), None)
+        pins = (request.opening_id, request.closing_id)
+        keeper = next((g for g in members if g in request.include or g in pins), None)
         keeper = keeper or next((g for g in members if g in parent_ids), None) or members[0]
         for g in members:
             if g != keeper and g not in request.include:
@@ -92,7 +93,11 @@ def build_pool(request: PlanRequest, library: Library, parent: EditPlan | None) 
         reserve = None
         if item.kind == MediaKind.PHOTO:
             p = library.photos.get(mid)
-            if p is not None and mid not in request.include:
+            if (
+                p is not None
+                and mid not in request.include
+                and mid not in (request.opening_id, request.closing_id)
+            ):
                 reserve = "blurry" if p.is_blurry else "too dark" if p.is_dark else None
             max_len = PHOTO_MAX
             capture = p.capture_time if p and p.capture_time else item.capture_time

@@ -237,3 +237,17 @@ async def test_refinement_keeps_the_parent_cut_except_what_changed() -> None:
     assert len(kept) >= len(before) - 1
     vertical = await plan_edit(parent.request.model_copy(update={"aspect": "9:16"}), lib, parent)
     assert [s.media_id for s in vertical.segments] == [s.media_id for s in parent.segments]
+
+
+async def test_named_closing_prefers_the_duplicate_keeper_and_a_pinned_blurry_shot_is_honoured() -> None:
+    lib = make_library()
+    plan = await plan_edit(PlanRequest(duration=30, prompt="end on the boat"), lib)
+    assert plan.segments[-1].media_id == mid("dupA_boat.jpg")  # not its near-duplicate dupB
+    swapped = lib.model_copy(update={"duplicate_groups": ((mid("dupB_boat.jpg"), mid("dupA_boat.jpg")),)})
+    plan = await plan_edit(PlanRequest(duration=30, prompt="end on the boat"), swapped)
+    assert plan.segments[-1].media_id == mid("dupB_boat.jpg")  # dupB is now the better of the pair
+    pinned = await plan_edit(PlanRequest(duration=30, closing_id=mid("dupB_boat.jpg")), lib)
+    assert pinned.segments[-1].media_id == mid("dupB_boat.jpg")
+    assert mid("dupA_boat.jpg") not in {s.media_id for s in pinned.segments}
+    blurry = await plan_edit(PlanRequest(duration=30, prompt="start with the blurry one"), lib)
+    assert blurry.segments[0].media_id == mid("b0_blurry.jpg")
