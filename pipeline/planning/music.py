@@ -61,10 +61,27 @@ class SongView:
         self.song = song
         self.offset = offset
         self.duration = duration
+        self._lohi = self._percentiles(song)
         if song is None:
             self.beats: list[float] = []
         else:
             self.beats = [round(b - offset, 4) for b in song.beats if 0 < b - offset < duration]
+
+    def level_at(self, t: float, width: float = 0.0) -> float:
+        """Energy with the song's own contrast stretched: a song that is loud throughout still
+        has quieter and louder stretches, and the cut should feel them (half absolute, half
+        relative to the song's 10th..90th percentile)."""
+        e = self.energy_at(t, width)
+        lo, hi = self._lohi
+        rel = (e - lo) / (hi - lo) if hi - lo > 0.05 else 0.5
+        return 0.5 * e + 0.5 * min(1.0, max(0.0, rel))
+
+    @staticmethod
+    def _percentiles(song: MusicAnalysis | None) -> tuple[float, float]:
+        if song is None or len(song.energy) < 4:
+            return (0.0, 1.0)
+        ranked = sorted(song.energy)
+        return (ranked[len(ranked) // 10], ranked[(len(ranked) * 9) // 10])
 
     def energy_at(self, t: float, width: float = 0.0) -> float:
         """Mean energy over [t, t + width] (or at t), 0.5 when the song says nothing."""

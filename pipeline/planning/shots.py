@@ -59,7 +59,7 @@ def transitions(
         downbeats = {round(b - song.offset, 2) for b in song.song.downbeats}
     for i in range(1, len(starts)):
         room = 0.45 * min(lengths[i - 1], lengths[i])  # half of it eats into each neighbour
-        energy = song.energy_at(starts[i] - 0.5, 1.0)
+        energy = song.level_at(starts[i] - 0.5, 1.0)
         style = request.transition_style
         kind: TransitionKind
         if style == "cuts":

@@ -39,8 +39,8 @@ def build_grid(
     while True:
         remaining = duration - t
         p = pace_at(t, duration, pace, mood_pace)
-        guess = base_length(song.energy_at(t, 2.0)) * p * factor
-        want = min(max(base_length(song.energy_at(t, guess)) * p * factor, MIN_SHOT), cap * max(1.0, p))
+        guess = base_length(song.level_at(t, 2.0)) * p * factor
+        want = min(max(base_length(song.level_at(t, guess)) * p * factor, MIN_SHOT), cap * max(1.0, p))
         linger = 1.5 * want  # the closing shot stays a little longer: the story resolves
         if remaining <= linger * 1.25 or remaining < 2 * MIN_SHOT:
             lengths.append(remaining)
