@@ -168,7 +168,8 @@ class ConversationCore:
                         await group.reaction(ctx, link, emoji)
             case MemberJoined(added_bot=added_bot):
                 if ctx.project is not None and ctx.member is not None and not added_bot:
-                    await ctx.say(f"Welcome {ctx.name}! You're a {ctx.member.role} on “{ctx.project.title}”.")
+                    role = {"owner": "the owner", "editor": "an editor", "viewer": "a viewer"}[ctx.member.role]
+                    await ctx.say(f"Welcome {ctx.name}! You're {role} on “{ctx.project.title}”.")
                 elif ctx.project is None and added_bot:
                     await ctx.say("Hi! " + texts.NO_PROJECT)
             case MemberLeft():

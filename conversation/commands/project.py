@@ -6,6 +6,7 @@ import re
 import uuid
 
 from conversation import texts
+from conversation.actions import StartThread
 from conversation.commands.guard import allowed, need_project
 from conversation.commands.movie import stop_running
 from conversation.context import Ctx, buttons
@@ -41,6 +42,15 @@ async def new(ctx: Ctx, args: str) -> None:
     if cap and len(mine) >= cap:
         await ctx.say(f"You have {len(mine)} projects, the limit. /delete one first.")
         return
+    if ctx.chat.is_group and ctx.chat.thread_id is None:
+        # where the platform has threads (Discord) each project gets its own; others return None
+        thread = await ctx.deps.outbox.send(StartThread(chat=ctx.chat, title=(args.strip() or "Memory movie")[:80]))
+        if thread:
+            ctx.chat = ctx.chat.model_copy(update={"thread_id": thread})
+            ctx.project = await ctx.store.project_for_chat(ctx.chat.key)
+            if ctx.project is not None:
+                await ctx.say(texts.ALREADY.format(title=ctx.project.title))
+                return
     project = await create(ctx, args)
     await ctx.say(texts.STARTED.format(title=project.title))
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from conversation.actions import Action, Say, SendMovie, SendPicture, ShowProgress
+from conversation.actions import Action, Say, SendMovie, SendPicture, ShowProgress, StartThread
 from conversation.core import ConversationCore
 from conversation.events import (
     ChatRef,
@@ -28,6 +28,7 @@ from conversation.events import (
     UserRef,
 )
 from conversation.jobs import JobDeps, job_function
+from conversation.ports import UploadTooLarge
 from conversation.runner import InProcessJobQueue
 from conversation.settings import CoreSettings
 from conversation.store.local_media import LocalMediaStore
@@ -56,11 +57,23 @@ class RecordingOutbox:
 
     def __init__(self) -> None:
         self.sent: list[Action] = []
+        self.ids: list[str | None] = []  # the message id returned for each action in `sent`
         self._ids = itertools.count(1)
         self._progress: dict[str, str] = {}
+        self.threads = False  # True: behave like Discord (StartThread returns a thread id)
+        self.upload_limit: int | None = None  # bytes: SendMovie over it raises UploadTooLarge
 
     async def send(self, action: Action) -> str | None:
+        if isinstance(action, SendMovie) and self.upload_limit is not None and action.size_bytes > self.upload_limit:
+            raise UploadTooLarge(action.size_bytes, self.upload_limit)
+        mid = self._id_for(action)
         self.sent.append(action)
+        self.ids.append(mid)
+        return mid
+
+    def _id_for(self, action: Action) -> str | None:
+        if isinstance(action, StartThread):
+            return f"t{next(self._ids)}" if self.threads else None
         if isinstance(action, ShowProgress):
             if action.key not in self._progress:
                 self._progress[action.key] = f"m{next(self._ids)}"
@@ -163,17 +176,7 @@ def _text(a: Action) -> str:
 
 
 def message_id_of(chat: Chat, action: Action) -> str:
-    """The id the recording outbox returned for `action`."""
-    index = chat.outbox.sent.index(action)
-    ids = 0
-    progress: dict[str, int] = {}
-    for i, a in enumerate(chat.outbox.sent[: index + 1]):
-        if isinstance(a, ShowProgress):
-            if a.key not in progress:
-                ids += 1
-                progress[a.key] = ids
-            if i == index:
-                return f"m{progress[a.key]}"
-        else:
-            ids += 1
-    return f"m{ids}"
+    """The message id the outbox returned for `action` (to reply or react to it)."""
+    mid = chat.outbox.ids[chat.outbox.sent.index(action)]
+    assert mid is not None
+    return mid

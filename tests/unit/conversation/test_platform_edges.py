@@ -1,0 +1,61 @@
+"""Edges the platforms bring: threads per project (Discord), files over the upload limit, the
+owner leaving the group, members joining, button presses on old messages."""
+
+from __future__ import annotations
+
+from conversation.actions import Say, StartThread
+from conversation.events import MemberLeft
+from tests.unit.conversation.chatkit import Chat, ann, bob
+
+
+async def test_new_in_a_channel_opens_a_thread_for_the_project(group: Chat) -> None:
+    chat = group
+    chat.outbox.threads = True
+    await chat.send(ann, "/new Lisbon")
+    thread = chat.expect(StartThread)
+    assert thread.title == "Lisbon"
+    started = chat.expect(Say, "New project “Lisbon”")
+    assert started.chat.thread_id is not None  # said in the new thread
+    project = await chat.store.project_for_chat(started.chat.key)
+    assert project is not None and project.chat_key == started.chat.key
+    assert await chat.store.project_for_chat(chat.ref.key) is None  # the channel stays free for more
+
+
+async def test_movie_over_the_upload_limit_becomes_a_link_or_a_hint(chat: Chat, tiny_media) -> None:  # type: ignore[no-untyped-def]
+    chat.outbox.upload_limit = 10  # bytes: every movie is too big for this chat
+    await chat.send(ann, "/new t")
+    await chat.upload(ann, tiny_media.photo("a.jpg"))
+    await chat.send(ann, "/make")
+    await chat.settle()
+    said = chat.last_say()
+    project = await chat.store.project_for_chat(chat.ref.key)
+    assert project is not None and project.current_version == 1 and project.state == "delivered"
+    v1 = await chat.store.get_version(project.id, 1)
+    link = await chat.media.signed_url(v1.render_key)  # type: ignore[union-attr, arg-type]
+    assert "over this chat's" in said
+    if link is None:  # a store that can't make links: say what to do instead
+        assert "“shorter”" in said
+    else:
+        assert f"Watch or download it here: {link}" in said
+    assert not chat.movies()
+
+
+async def test_owner_leaving_hands_the_project_to_an_editor(group: Chat, tiny_media) -> None:  # type: ignore[no-untyped-def]
+    chat = group
+    await chat.send(ann, "/new g")
+    await chat.upload(bob, tiny_media.photo("b.jpg"))
+    await chat.core.handle(MemberLeft(chat=chat.ref, user=ann, event_id="left-1"))
+    chat.expect(Say, "ann left; bob is the owner now")
+    project = await chat.store.project_for_chat(chat.ref.key)
+    assert project is not None and project.owner_key == bob.key
+    await chat.send(bob, "/lock")
+    chat.expect(Say, "Locked")
+
+
+async def test_new_member_is_welcomed_with_their_role(group: Chat) -> None:
+    await group.send(ann, "/new g")
+    await group.join(bob)
+    group.expect(Say, "Welcome bob! You're an editor on “g”.")
+    await group.send(ann, "/lock")
+    await group.join(bob.model_copy(update={"user_id": "dan", "name": "dan"}))
+    group.expect(Say, "Welcome dan! You're a viewer")
