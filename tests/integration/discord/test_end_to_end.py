@@ -12,12 +12,12 @@ import pytest
 
 from tests.fakes.discord_server import FakeDiscord
 from tests.integration.discord.conftest import running_bot
-from tests.integration.discord.world import World, probe
+from tests.integration.discord.world import Mp4Pipeline, World, probe
 
 
 @pytest.fixture
 async def world(tmp_path: Path, ffmpeg: str) -> AsyncIterator[World]:
-    w = World(tmp_path / "world", ffmpeg)
+    w = World(tmp_path / "world", Mp4Pipeline(ffmpeg))
     yield w
     await w.close()
 

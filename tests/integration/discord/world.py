@@ -62,17 +62,18 @@ class Clock:
 class World:
     """Everything behind the bot; `factory` is what the bot's setup_hook calls with its outbox."""
 
-    def __init__(self, root: Path, ffmpeg: str) -> None:
+    def __init__(self, root: Path, pipeline: Any, *, draft: bool = False) -> None:
         self.root = root
+        self.draft = draft
         self.store = SQLiteProjectStore(root / "core.sqlite3")
         self.media = LocalMediaStore(root / "media-store")
-        self.pipeline = Mp4Pipeline(ffmpeg)
+        self.pipeline = pipeline
         deps = JobDeps(store=self.store, media=self.media, pipeline=self.pipeline, scratch_dir=root / "jobs")  # type: ignore[arg-type]
         self.queue = InProcessJobQueue(self.store, job_function(deps), retry_delays=())
         self.core: ConversationCore | None = None
 
     def factory(self, outbox: Outbox) -> ConversationCore:
-        settings = CoreSettings(scratch_dir=self.root / "scratch")
+        settings = CoreSettings(scratch_dir=self.root / "scratch", draft_renders=self.draft)
         self.core = ConversationCore(
             self.store, self.media, self.queue, outbox, self.pipeline, Clock(), settings
         )
