@@ -171,7 +171,7 @@ class ConversationCore:
                     role = {"owner": "the owner", "editor": "an editor", "viewer": "a viewer"}[ctx.member.role]
                     await ctx.say(f"Welcome {ctx.name}! You're {role} on “{ctx.project.title}”.")
                 elif ctx.project is None and added_bot:
-                    await ctx.say("Hi! " + texts.NO_PROJECT)
+                    await project.bot_added(ctx)
             case MemberLeft():
                 await self._left(ctx)
 

@@ -35,6 +35,11 @@ async def create(ctx: Ctx, title: str) -> Project:
 
 async def new(ctx: Ctx, args: str) -> None:
     if ctx.project is not None:
+        if await _empty_and_mine(ctx) and args.strip():
+            # the project made when the bot joined the group: /new just names it
+            await ctx.update_project(title=args.strip()[:80])
+            await ctx.say(texts.STARTED.format(title=ctx.project.title))
+            return
         await ctx.say(texts.ALREADY.format(title=ctx.project.title))
         return
     mine = await ctx.store.projects_of_user(ctx.user.key)
@@ -53,6 +58,27 @@ async def new(ctx: Ctx, args: str) -> None:
                 return
     project = await create(ctx, args)
     await ctx.say(texts.STARTED.format(title=project.title))
+
+
+async def _empty_and_mine(ctx: Ctx) -> bool:
+    assert ctx.project is not None
+    return (
+        ctx.project.owner_key == ctx.user.key
+        and not await ctx.store.list_versions(ctx.project.id)
+        and not await ctx.store.list_media(ctx.project.id, include_removed=True)
+    )
+
+
+async def bot_added(ctx: Ctx) -> None:
+    """The bot was added to a group: whoever added it (a chat admin) owns the chat's project."""
+    if ctx.project is not None:
+        return
+    await create(ctx, "Memory movie")
+    await ctx.say(
+        f"Hi! I turn your photos, clips and a song into a memory movie. {ctx.name} owns this project; "
+        "everyone else here can add files and edit. Send files, then tell me what you'd like. "
+        "(/new <title> names it, /help shows more.)"
+    )
 
 
 async def delete(ctx: Ctx, args: str) -> None:
@@ -173,7 +199,8 @@ async def settings(ctx: Ctx, args: str) -> None:
     phrase = {"duration": f"make it {value} seconds" if value.replace(".", "").isdigit() else value,
               "length": f"{value} seconds" if value.isdigit() else value,
               "aspect": value, "format": value, "style": f"more {value}", "mood": f"more {value}",
-              "music": f"use {value}", "song": f"use {value}", "transitions": f"{value} transitions"}.get(key.lower())  # fmt: skip
+              "music": f"use {value}", "song": f"use {value}", "transitions": f"{value} transitions",
+              "title": f"title “{value}”"}.get(key.lower())  # fmt: skip
     if phrase is None:
         await ctx.say("I can set duration, aspect, style, music, transitions or newcomers. /settings shows them.")
         return

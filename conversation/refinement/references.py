@@ -35,7 +35,7 @@ SYNONYMS = [
     {"dog", "puppy", "doggy"},
     {"sea", "ocean", "beach", "coast", "shore", "dune"},
     {"sunset", "sundown", "dusk", "sunrise"},
-    {"face", "person", "people", "portrait", "selfie", "man", "woman"},
+    {"face", "person", "people", "selfie", "man", "woman", "faces"},
     {"mountain", "hill", "peak"},
     {"boat", "ship", "sailboat"},
     {"forest", "tree", "woods", "path"},

@@ -59,3 +59,17 @@ async def test_new_member_is_welcomed_with_their_role(group: Chat) -> None:
     await group.send(ann, "/lock")
     await group.join(bob.model_copy(update={"user_id": "dan", "name": "dan"}))
     group.expect(Say, "Welcome dan! You're a viewer")
+
+
+async def test_the_admin_who_added_the_bot_owns_the_project(group: Chat) -> None:
+    from conversation.events import MemberJoined
+
+    admin = ann.model_copy(update={"is_chat_admin": True})
+    await group.core.handle(MemberJoined(chat=group.ref, user=admin, event_id="added", added_bot=True))
+    group.expect(Say, "ann owns this project")
+    await group.send(bob, "/new Bob's trip")
+    group.expect(Say, "already has “Memory movie”")
+    await group.send(ann, "/new Lisbon")
+    group.expect(Say, "New project “Lisbon”")
+    project = await group.store.project_for_chat(group.ref.key)
+    assert project is not None and project.owner_key == ann.key and project.title == "Lisbon"
