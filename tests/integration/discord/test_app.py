@@ -1,0 +1,60 @@
+"""`memory-movie discord`'s entry points: a clean start and stop, clear errors for bad set-ups."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bots.discord.app import BAD_TOKEN, NO_TOKEN, build_bot, main, run
+from conversation.events import Event
+from conversation.ports import JobUpdate, Outbox
+from pipeline.errors import UserFacingError
+from tests.fakes.discord_server import FakeDiscord
+
+
+class QuietCore:
+    def __init__(self, outbox: Outbox) -> None:
+        self.events: list[Event] = []
+
+    async def handle(self, event: Event) -> None:
+        self.events.append(event)
+
+    async def on_job_update(self, update: JobUpdate) -> None:
+        pass
+
+
+async def test_run_serves_until_stopped_then_closes_cleanly(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    stopped: list[bool] = []
+
+    async def on_stop() -> None:
+        stopped.append(True)
+
+    bot = build_bot(QuietCore, download_dir=tmp_path / "dl", guild_ready_timeout=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(bot, fake_discord.token, stop=stop, on_stop=on_stop))
+    await asyncio.wait_for(bot.wait_until_ready(), 15)
+    await fake_discord.user_message(fake_discord.owner, fake_discord.channel_id, "hello", mention_bot=True)
+    await fake_discord.wait_for(lambda: bot.core is not None and bot.core.events)  # type: ignore[attr-defined]
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert bot.is_closed() and stopped == [True]
+
+
+async def test_run_with_a_refused_token_raises_a_clear_error(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    bot = build_bot(QuietCore, download_dir=tmp_path / "dl")
+    with pytest.raises(UserFacingError) as info:
+        await asyncio.wait_for(run(bot, "wrong-token"), 10)
+    assert info.value.message == BAD_TOKEN
+    assert bot.is_closed()
+
+
+def test_main_without_a_token_exits_2_with_a_message(tmp_path: Path, capsys: Any) -> None:
+    assert main(None, QuietCore, download_dir=tmp_path / "dl") == 2
+    assert NO_TOKEN in capsys.readouterr().err
