@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from conversation.actions import Action, Button, Say, SendMovie, SendPicture, ShowProgress, StartThread
 from conversation.core import ConversationCore
@@ -129,7 +129,7 @@ def line_to_event(line: str, chat: ChatRef, user: UserRef, outbox: ConsoleOutbox
     if not text:
         return None
     eid = uuid.uuid4().hex[:12]
-    common = {"chat": chat, "user": user, "event_id": eid}
+    common: dict[str, Any] = {"chat": chat, "user": user, "event_id": eid}
     if text.isdigit() and outbox.buttons and 1 <= int(text) <= len(outbox.buttons):
         button, mid = outbox.buttons[int(text) - 1]
         return ChoiceMade(**common, payload=button.payload, message_id=mid)
@@ -155,9 +155,9 @@ def line_to_event(line: str, chat: ChatRef, user: UserRef, outbox: ConsoleOutbox
     return TextReceived(**common, text=text)
 
 
-def _media(common: dict[str, object], files: list[Path]) -> MediaReceived:
+def _media(common: dict[str, Any], files: list[Path]) -> MediaReceived:
     incoming = tuple(IncomingFile(name=p.name, path=p.resolve(), size_bytes=p.stat().st_size, as_document=True) for p in files)
-    return MediaReceived(**common, files=incoming)  # type: ignore[arg-type]
+    return MediaReceived(**common, files=incoming)
 
 
 async def run_chat(

@@ -22,7 +22,7 @@ async def library_for(ctx: Ctx, records: list[MediaRecord]) -> Library | None:
     key = ",".join(sorted(i.id for i in visual))
     cache = ctx.deps.library_cache
     if key in cache:
-        return cache[key]  # type: ignore[no-any-return]
+        return cache[key]
     try:
         library = await ctx.deps.pipeline.analyse(visual)
     except Exception:  # tags are a help for references; file names still work without them
@@ -31,7 +31,7 @@ async def library_for(ctx: Ctx, records: list[MediaRecord]) -> Library | None:
     if len(cache) > 256:
         cache.clear()
     cache[key] = library
-    return library  # type: ignore[no-any-return]
+    return library
 
 
 async def catalog_for(

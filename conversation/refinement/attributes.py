@@ -52,9 +52,9 @@ def quantity(clause: str) -> float | None:
         if n is None:
             continue
         return float(n) * (60 if m.group(3).lower().startswith("m") else 1)
-    m = _MMSS.search(clause)
-    if m and not find_timestamp(clause):
-        return int(m.group(1)) * 60 + int(m.group(2))
+    mmss = _MMSS.search(clause)
+    if mmss and not find_timestamp(clause):
+        return int(mmss.group(1)) * 60 + int(mmss.group(2))
     return None
 
 
