@@ -17,17 +17,19 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from conversation.models import MediaRecord, Version
 from conversation.ports import JobRequest, JobUpdate, MediaStore, ProjectStore
 from pipeline.api import Pipeline
 from pipeline.errors import UserFacingError
-from pipeline.models import EditPlan, Library, MediaItem
+from pipeline.models import EditPlan, Library, MediaItem, ProgressFn, RenderResult, RenderSpec
 
 log = logging.getLogger(__name__)
 
 Report = Callable[[JobUpdate], Awaitable[None]]
+RenderFn = Callable[[EditPlan, Library, RenderSpec, ProgressFn], Awaitable[RenderResult | None]]
+Outcome = Literal["done", "failed", "handed_off"]
 
 # Share of the overall percent each stage covers: one bar that only moves forward.
 _STAGE_SPAN: dict[str, tuple[int, int]] = {
@@ -45,6 +47,9 @@ class JobDeps:
     media: MediaStore
     pipeline: Pipeline
     scratch_dir: Path  # per-process scratch; media from remote stores is downloaded below it
+    # replaces pipeline.render; returning None means "handed off": the render continues elsewhere
+    # (workers fan a long movie's chunks out) and whoever finishes it calls `finish_render`
+    render: RenderFn | None = None
 
 
 TRANSIENT_MESSAGE = "A service the movie needs isn't answering right now. Please try again in a few minutes."
@@ -161,14 +166,14 @@ async def _analyse(deps: JobDeps, request: JobRequest, rep: _Reporter) -> Librar
     return await deps.pipeline.analyse(items, rep.progress)
 
 
-async def _make(deps: JobDeps, request: JobRequest, rep: _Reporter) -> None:
+async def _make(deps: JobDeps, request: JobRequest, rep: _Reporter) -> Outcome:
     version = await _load_version(deps, request)
     number = version.number
     pid = request.project_id
     if version.status == "ready" and version.render_key and await deps.media.exists(version.render_key):
         # a retried or duplicated job whose movie already exists: report it again, render nothing
         await rep.send("done", stage="done", percent=100)
-        return
+        return "done"
     await _set_version(deps, request, status="planning", error=None)
     library = await _analyse(deps, request, rep)
 
@@ -194,8 +199,18 @@ async def _make(deps: JobDeps, request: JobRequest, rep: _Reporter) -> None:
     await rep.send("storyboard", stage="storyboard", percent=32, message=board_key or "")
 
     spec = deps.pipeline.render_spec(plan, work / f"v{number}.mp4", draft=request.draft)
-    result = await deps.pipeline.render(plan, library, spec, rep.progress)
+    render = deps.render or deps.pipeline.render
+    result = await render(plan, library, spec, rep.progress)
+    if result is None:
+        return "handed_off"
+    await _store_render(deps, request, result)
+    await rep.send("done", stage="done", percent=100, message="\n".join(outcome.notes))
+    return "done"
 
+
+async def _store_render(deps: JobDeps, request: JobRequest, result: RenderResult) -> None:
+    pid, number = request.project_id, request.version
+    assert number is not None
     movie_key = await deps.media.put(render_key(pid, number), result.path, "video/mp4")
     still_key = None
     if result.poster is not None and result.poster.is_file():
@@ -212,19 +227,41 @@ async def _make(deps: JobDeps, request: JobRequest, rep: _Reporter) -> None:
         size_bytes=result.size_bytes,
         error=None,
     )
-    await rep.send("done", stage="done", percent=100, message="\n".join(outcome.notes))
 
 
-async def run_job(request: JobRequest, deps: JobDeps, report: Report) -> None:
+async def finish_render(deps: JobDeps, request: JobRequest, result: RenderResult, report: Report) -> Outcome:
+    """The end of a handed-off render (the worker that joined the chunks): store the movie,
+    mark the version ready and report "done" — or "failed" as run_job would."""
+
+    async def step(rep: _Reporter) -> Outcome:
+        await _store_render(deps, request, result)
+        await rep.send("done", stage="done", percent=100)
+        return "done"
+
+    return await _guard(deps, request, _Reporter(request, report), step)
+
+
+async def run_job(request: JobRequest, deps: JobDeps, report: Report) -> Outcome:
     """Run one job to the end, reporting as it goes. Raises only CancelledError and
-    TransientJobError (the caller decides whether to retry); everything else becomes "failed"."""
+    TransientJobError (the caller decides whether to retry); everything else becomes "failed".
+    Returns "handed_off" when `deps.render` passed the render on (no final update sent yet)."""
     rep = _Reporter(request, report)
-    try:
+
+    async def step(rep: _Reporter) -> Outcome:
         if request.kind == "analyse":
             await _analyse(deps, request, rep)
             await rep.send("done", stage="analysis", percent=100)
-        else:
-            await _make(deps, request, rep)
+            return "done"
+        return await _make(deps, request, rep)
+
+    return await _guard(deps, request, rep, step)
+
+
+async def _guard(
+    deps: JobDeps, request: JobRequest, rep: _Reporter, step: Callable[[_Reporter], Awaitable[Outcome]]
+) -> Outcome:
+    try:
+        return await step(rep)
     except asyncio.CancelledError:
         await asyncio.shield(_mark_cancelled(deps, request))
         raise
@@ -234,6 +271,7 @@ async def run_job(request: JobRequest, deps: JobDeps, report: Report) -> None:
         raise TransientJobError(str(exc) or type(exc).__name__) from exc
     except UserFacingError as exc:
         await _fail(deps, request, rep, exc.message)
+        return "failed"
     except Exception:
         ref = error_ref()
         log.exception(
@@ -243,6 +281,7 @@ async def run_job(request: JobRequest, deps: JobDeps, report: Report) -> None:
             extra={"job_id": request.job_id, "project_id": request.project_id, "chat_key": request.chat_key},
         )
         await _fail(deps, request, rep, f"Something went wrong (ref {ref}).")
+        return "failed"
 
 
 async def _fail(deps: JobDeps, request: JobRequest, rep: _Reporter, message: str) -> None:
@@ -260,11 +299,11 @@ async def _mark_cancelled(deps: JobDeps, request: JobRequest) -> None:
         log.warning("could not mark %s v%s cancelled", request.project_id, request.version, exc_info=True)
 
 
-def job_function(deps: JobDeps) -> Callable[[JobRequest, Report], Awaitable[None]]:
+def job_function(deps: JobDeps) -> Callable[[JobRequest, Report], Awaitable[Outcome]]:
     """`run_job` bound to its deps: what InProcessJobQueue runs."""
 
-    async def run(request: JobRequest, report: Report) -> None:
-        await run_job(request, deps, report)
+    async def run(request: JobRequest, report: Report) -> Outcome:
+        return await run_job(request, deps, report)
 
     return run
 

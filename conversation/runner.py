@@ -21,7 +21,7 @@ from conversation.ports import Clock, JobRequest, JobSink, JobUpdate, ProjectSto
 
 log = logging.getLogger(__name__)
 
-JobFn = Callable[[JobRequest, Report], Awaitable[None]]
+JobFn = Callable[[JobRequest, Report], Awaitable[object]]
 
 _FINAL: dict[str, JobStatus] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
 

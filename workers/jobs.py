@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,12 +29,13 @@ from conversation.jobs import TRANSIENT_MESSAGE, JobDeps, Report, TransientJobEr
 from conversation.models import Job
 from conversation.ports import JobRequest, JobUpdate
 from workers.events import EVENTS_STREAM, publish
+from workers.fanout import fanout_render
 from workers.logcontext import job_context
 from workers.queue import CANCEL_PREFIX
 
 log = logging.getLogger(__name__)
 
-JobFn = Callable[[JobRequest, Report], Awaitable[None]]
+JobFn = Callable[[JobRequest, Report], Awaitable[object]]
 TRY_STRIDE = 1_000_000  # seq = try * stride + n: a retry's updates never collide with the last try's
 
 
@@ -115,7 +117,7 @@ async def _execute(
         )
 
     with job_context(job_id=job_id, project_id=project_id, chat_key=chat_key):
-        return await _supervise(ctx, request, send, report, final, finished)
+        return await _supervise(ctx, request, send, report, final, finished, run, events)
 
 
 async def _supervise(
@@ -125,11 +127,16 @@ async def _supervise(
     report: Report,
     final: Callable[..., Awaitable[None]],
     finished: list[str],
+    run: str,
+    events: str,
 ) -> str:
     redis = ctx["redis"]
     deps: JobDeps = ctx["deps"]
     config = ctx["config"]
-    job_fn: JobFn = ctx.get("job_fn") or job_function(deps)
+    job_fn: JobFn | None = ctx.get("job_fn")
+    if job_fn is None:
+        render = fanout_render(ctx, request, run, events) if request.kind != "analyse" else None
+        job_fn = job_function(replace(deps, render=render) if render else deps)
     job_try: int = ctx.get("job_try", 1)
     job_id, kind = request.job_id, request.kind
     ids = {"job_id": job_id, "project_id": request.project_id, "chat_key": request.chat_key}
@@ -146,7 +153,9 @@ async def _supervise(
     timeout = config.timeout_for(kind)
     try:
         async with asyncio.timeout(timeout):
-            await job_fn(request, report)
+            outcome = await job_fn(request, report)
+        if outcome == "handed_off":
+            return "fanned out"  # the chunk job that joins reports the outcome
         await final("done")
         return "ok"
     except TimeoutError:

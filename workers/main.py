@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from conversation.jobs import JobDeps
 from workers import logcontext
+from workers.fanout import ChunkRenderer, render_chunk
 from workers.health import check_worker, health_key
 from workers.health import queue_names as queue_names  # re-exported for the CLI
 from workers.jobs import JobFn, analyse_media, make_movie, refine_movie
@@ -47,6 +48,7 @@ class WorkerConfig(BaseModel):
     poll_delay: float = 0.5
     burst: bool = False  # stop when the queues are empty (tests, one-off batch runs)
     health_check_interval: float = 15.0
+    fanout_min_seconds: float = 90.0  # longer movies render as chunks spread over all workers
 
     def timeout_for(self, kind: str) -> float:
         return self.analysis_timeout if kind == "analyse" else self.render_timeout
@@ -61,6 +63,7 @@ def _functions(queue: str, config: WorkerConfig) -> list[Function]:
     return [
         func(make_movie, timeout=config.render_timeout + 60, **common),  # type: ignore[arg-type]
         func(refine_movie, timeout=config.render_timeout + 60, **common),  # type: ignore[arg-type]
+        func(render_chunk, timeout=config.render_timeout + 60, **common),  # type: ignore[arg-type]
     ]
 
 
@@ -85,8 +88,10 @@ def build_workers(
     *,
     job_fn: JobFn | None = None,
     redis_pools: dict[str, Any] | None = None,
+    chunk_renderer: ChunkRenderer | None = None,
 ) -> list[Worker]:
-    """One arq Worker per queue. `job_fn` replaces run_job (tests); `redis_pools` reuses pools."""
+    """One arq Worker per queue. `job_fn` replaces run_job (tests); `redis_pools` reuses pools;
+    `chunk_renderer` turns on scale-out rendering of long movies (workers.fanout)."""
     shared = _SharedDeps(open_deps)
 
     async def on_startup(ctx: dict[str, Any]) -> None:
@@ -97,6 +102,8 @@ def build_workers(
         ctx: dict[str, Any] = {"config": config}
         if job_fn is not None:
             ctx["job_fn"] = job_fn
+        if chunk_renderer is not None:
+            ctx["chunk_renderer"] = chunk_renderer
         pool = (redis_pools or {}).get(queue)
         workers.append(
             Worker(
@@ -119,10 +126,16 @@ def build_workers(
     return workers
 
 
-async def serve(config: WorkerConfig, open_deps: DepsFactory, *, job_fn: JobFn | None = None) -> None:
+async def serve(
+    config: WorkerConfig,
+    open_deps: DepsFactory,
+    *,
+    job_fn: JobFn | None = None,
+    chunk_renderer: ChunkRenderer | None = None,
+) -> None:
     """Run the workers until SIGTERM/SIGINT (or, in burst mode, until the queues are empty)."""
     logcontext.install()
-    workers = build_workers(config, open_deps, job_fn=job_fn)
+    workers = build_workers(config, open_deps, job_fn=job_fn, chunk_renderer=chunk_renderer)
     loop = asyncio.get_running_loop()
 
     def stop(sig: signal.Signals) -> None:
@@ -153,9 +166,11 @@ async def stop_workers(workers: Sequence[Worker]) -> None:
             w._pool = None
 
 
-def run_worker(config: WorkerConfig, open_deps: DepsFactory) -> int:
+def run_worker(
+    config: WorkerConfig, open_deps: DepsFactory, chunk_renderer: ChunkRenderer | None = None
+) -> int:
     """The blocking entry point for `memory-movie worker`; returns the exit code."""
-    asyncio.run(serve(config, open_deps))
+    asyncio.run(serve(config, open_deps, chunk_renderer=chunk_renderer))
     return 0
 
 
