@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from bots.logs import setup_logging
-    from bots.settings import AppSettings
+    from bots.settings import AppSettings, ConfigError
 
     settings = AppSettings()
     setup_logging(settings.log_format, settings.log_level, quiet=args.command in ("make", "chat", "evaluate"))
@@ -77,10 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"memory-movie: {e}", file=sys.stderr)
         return 2
     return 1
-
-
-class ConfigError(Exception):
-    """A setting the chosen command needs is missing or wrong (shown without a traceback)."""
 
 
 if __name__ == "__main__":

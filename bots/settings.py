@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pipeline.settings import PipelineSettings
 
 
+class ConfigError(Exception):
+    """A setting the chosen command needs is missing or wrong (shown without a traceback)."""
+
+
 class AppSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
