@@ -80,7 +80,17 @@ class MovieBot(discord.Client):
         core = self._core_factory(self.outbox)
         self.core = await core if inspect.isawaitable(core) else core
         if self._sync_commands:
-            await self.tree.sync()
+            await self.sync_commands()
+
+    async def sync_commands(self) -> bool:
+        """Register /movie with Discord, only when it differs from what Discord has: command
+        writes are rate-limited per day, and a bot restarts far more often than its commands change."""
+        wanted = sorted((c.to_dict(self.tree) for c in self.tree.get_commands()), key=lambda c: c["name"])
+        current = await self.http.get_global_commands(self.application_id)  # type: ignore[arg-type]
+        if _shape(wanted) == _shape(current):
+            return False
+        await self.tree.sync()
+        return True
 
     async def on_ready(self) -> None:
         # once per process, after the gateway is up: resume (or report) movies a restart interrupted
@@ -260,6 +270,18 @@ class MovieBot(discord.Client):
                 message_id=str(event.message_id), emoji=str(event.emoji), removed=removed,
             )
         )  # fmt: skip
+
+
+def _shape(commands: Any) -> list[tuple[str, str, list[tuple[str, str, list[str]]]]]:
+    """What users see of a command list: names, descriptions, options (ids and versions ignored)."""
+    out = []
+    for c in sorted(commands, key=lambda c: c["name"]):
+        options = [
+            (o["name"], o.get("description", ""), sorted(p["name"] for p in o.get("options", [])))
+            for o in sorted(c.get("options", []), key=lambda o: o["name"])
+        ]
+        out.append((c["name"], c.get("description", ""), options))
+    return out
 
 
 def movie_commands(bot: MovieBot) -> app_commands.Group:

@@ -58,3 +58,16 @@ async def test_run_with_a_refused_token_raises_a_clear_error(
 def test_main_without_a_token_exits_2_with_a_message(tmp_path: Path, capsys: Any) -> None:
     assert main(None, QuietCore, download_dir=tmp_path / "dl") == 2
     assert NO_TOKEN in capsys.readouterr().err
+
+
+async def test_commands_are_registered_once_not_on_every_start(
+    fake_discord: FakeDiscord, start_bot: Any
+) -> None:
+    async with start_bot(QuietCore):
+        pass
+    async with start_bot(QuietCore):
+        pass
+    puts = [p for m, p, _ in fake_discord.requests if m == "PUT" and p.endswith("/commands")]
+    assert len(puts) == 1
+    (movie,) = fake_discord.commands
+    assert sorted(o["name"] for o in movie["options"]) == ["make", "new", "settings", "status", "versions"]
