@@ -28,7 +28,7 @@ def _chat(home: Path, script: str, *extra: str) -> str:
     env.pop("GEMINI_API_KEY", None)
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from bots.cli import main; sys.exit(main())", "chat", *extra],
-        input=script, capture_output=True, text=True, timeout=170, cwd=REPO, env=env,
+        input=script, capture_output=True, text=True, timeout=170, cwd=home.parent, env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
