@@ -25,7 +25,14 @@ WEIGHTS: dict[str, float] = {
     "shot_choice": 0.05,
     "chronology": 0.05,
     "transitions": 0.05,
+    "flow": 0.05,
 }
+
+# words that say nothing about what a picture shows (orientation, file origin)
+PLAIN_TAGS = frozenset(
+    {"landscape", "portrait", "square", "neardup", "exif", "audio", "png", "jpg", "photo", "img", "left", "right",
+     "crop", "official", "rot6", "speech"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -228,15 +235,29 @@ def m_story(plan: EditPlan, library: Library) -> Metric:
     peaks = [s for s in segs if s.story_beat == "peak"]
     window = _peak_window(plan, library)
     if peaks and window is None:
-        score += 0.5
+        score += 0.4
     elif peaks and window is not None:
         hit = any(s.timeline_start < window[1] and s.timeline_start + s.duration > window[0] for s in peaks)
-        score += 0.5 if hit else 0.2
+        score += 0.4 if hit else 0.15
         if not hit:
             missing.append("the peak on the song's strongest part")
     else:
         missing.append("a peak")
+    strength = peak_strength(plan, library)
+    score += 0.1 * strength
+    if strength < 0.5:
+        missing.append("its strongest shots at the peak")
     return Metric("story_arc", score, ("the story lacks " + ", ".join(missing)) if missing else None)
+
+
+def peak_strength(plan: EditPlan, library: Library) -> float:
+    """1 when the peak's shots are at least as good as the movie's average, less when weaker."""
+    peaks = [quality_of(library, s.media_id) for s in plan.segments if s.story_beat == "peak"]
+    if not peaks:
+        return 0.0
+    every = [quality_of(library, s.media_id) for s in plan.segments]
+    gap = sum(peaks) / len(peaks) - sum(every) / len(every)
+    return min(1.0, max(0.0, 1.0 + gap * 10))
 
 
 def _peak_window(plan: EditPlan, library: Library) -> tuple[float, float] | None:
@@ -321,6 +342,32 @@ def m_transitions(plan: EditPlan, library: Library) -> Metric:
     )
 
 
+def content_tags(library: Library, media_id: str) -> frozenset[str]:
+    return frozenset(t for t in library.tags_of(media_id) if t not in PLAIN_TAGS)
+
+
+def likeness(library: Library, a: Segment, b: Segment) -> float:
+    """How alike two neighbouring shots feel: shared content tags, and two clips back to back."""
+    ta, tb = content_tags(library, a.media_id), content_tags(library, b.media_id)
+    tags = len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+    return min(1.0, tags + (0.5 if a.kind == b.kind == MediaKind.VIDEO else 0.0))
+
+
+def m_flow(plan: EditPlan, library: Library) -> Metric:
+    """Neighbouring shots should differ: alike shots back to back feel like a repeat."""
+    pairs = list(zip(plan.segments, plan.segments[1:], strict=False))
+    if not pairs:
+        return Metric("flow", 1.0)
+    sims = [likeness(library, a, b) for a, b in pairs]
+    score = max(0.0, 1.0 - 1.5 * sum(sims) / len(sims))
+    worst = max(range(len(sims)), key=lambda i: (sims[i], -i))
+    issue = None
+    if sims[worst] >= 0.5:
+        a, b = pairs[worst]
+        issue = f"{_name(library, a.media_id)} and {_name(library, b.media_id)} look alike back to back"
+    return Metric("flow", score, issue)
+
+
 ALL = (
     m_duration,
     m_on_beat,
@@ -333,4 +380,5 @@ ALL = (
     m_shot_choice,
     m_chronology,
     m_transitions,
+    m_flow,
 )

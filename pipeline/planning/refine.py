@@ -12,9 +12,10 @@ from datetime import datetime
 from pipeline.models import Critique, EditPlan, LeftOut, Library, MediaKind, PlanRequest
 from pipeline.planning.music import SongView, choose_offset, choose_song
 from pipeline.planning.planner import _exact, effective_request, narrative, variety
-from pipeline.planning.selection import Candidate, build_pool, by_rank
-from pipeline.planning.shots import make_segments
-from pipeline.planning.timeline import build_grid, fit_lengths
+from pipeline.planning.polish import polish_order
+from pipeline.planning.selection import Candidate, build_pool, by_rank, use_chronology
+from pipeline.planning.shots import make_segments, story_beats
+from pipeline.planning.timeline import build_grid, fit_lengths, starts_of
 
 FINE = 0.97
 
@@ -83,7 +84,7 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
     song = SongView(song_a, offset, duration)
 
     lengths = [s.duration for s in plan.segments] if len(seq) == len(plan.segments) else []
-    if not lengths or _needs(critique, "on_beat", "duration", "energy_match", "story_arc"):
+    if not lengths or _needs(critique, "on_beat", "duration", "energy_match"):
         lengths = _grid_for(len(seq), song, duration, req.pace, mood_pace)
     if len(lengths) < len(seq):  # the song's grid can't hold every shot: the weakest go
         weakest = sorted(seq, key=lambda m: (m in pinned, by_id[m].score if m in by_id else 0.0))
@@ -93,6 +94,18 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
     seq = _no_repeats_in_a_row(seq)
     lengths = fit_lengths(lengths[: len(seq)], [by_id[m].max_len if m in by_id else 7.0 for m in seq], song)
     lengths = _exact(lengths, duration)
+
+    if (
+        _needs(critique, "flow", "story_arc")
+        and req.order != "as_sent"
+        and not use_chronology(req, list(by_id.values()))
+    ):
+        # photos only: a clip's or a filler's slot length was fitted to that very item
+        fixed = pinned | {
+            m for m in seq if m not in by_id or by_id[m].reserve or by_id[m].kind == MediaKind.VIDEO
+        }
+        beats = story_beats(starts_of(lengths), lengths, song)
+        seq = polish_order(seq, beats, library, fixed)
 
     reasons = {s.media_id: s.reasoning for s in plan.segments}
     for m in seq:

@@ -178,3 +178,29 @@ async def test_overlong_transitions_are_found_and_refined_away() -> None:
     crit = evaluate_plan(bad, lib)
     assert crit.parts["transitions"] == 0.0 and any("transitions are longer" in i for i in crit.issues)
     assert evaluate_plan(await refine_plan(bad, crit, lib), lib).parts["transitions"] == 1.0
+
+
+async def test_alike_neighbours_are_found_and_the_refiner_interleaves_them() -> None:
+    lib = make_library(dated=False, n_photos=12, blurry=0, dark=0, dup_pair=False)
+    photos = {
+        m: p.model_copy(update={"tags": ("beach", "sea", "sand") if int(lib.items[m].original_name[1:3]) < 6 else ("city", "street")})
+        for m, p in lib.photos.items()
+    }  # fmt: skip
+    lib = lib.model_copy(update={"photos": photos})
+    plan = await plan_edit(PlanRequest(duration=30, closing_id=mid("p11_photo.jpg")), lib)
+    crit = evaluate_plan(plan, lib)
+    assert crit.parts["flow"] < 0.5 and any("look alike back to back" in i for i in crit.issues)
+    fixed = await refine_plan(plan, crit, lib)
+    after = evaluate_plan(fixed, lib)
+    assert after.parts["flow"] > crit.parts["flow"] + 0.3 and after.score > crit.score
+    assert [s.timeline_start for s in fixed.segments] == [s.timeline_start for s in plan.segments]
+    assert fixed.segments[-1].media_id == mid("p11_photo.jpg")  # the pinned closing stays
+    assert sorted(s.media_id for s in fixed.segments) == sorted(s.media_id for s in plan.segments)
+    # time order wins over flow when capture times exist
+    dated = make_library(n_photos=12, blurry=0, dark=0, dup_pair=False)
+    dated = dated.model_copy(
+        update={"photos": {m: p.model_copy(update={"tags": photos[m].tags}) for m, p in dated.photos.items()}}
+    )
+    chrono = await plan_edit(PlanRequest(duration=30), dated)
+    polished = await refine_plan(chrono, evaluate_plan(chrono, dated), dated)
+    assert [s.media_id for s in polished.segments] == [s.media_id for s in chrono.segments]
