@@ -10,7 +10,9 @@ FAST_MOODS = {"upbeat", "energetic", "fast", "punchy", "hype", "party"}
 SLOW_MOODS = {"calm", "slow", "relaxed", "gentle", "nostalgic", "dreamy", "peaceful", "emotional"}
 
 
-def choose_song(request: PlanRequest, library: Library, mood: str | None) -> MusicAnalysis | None:
+def choose_song(
+    request: PlanRequest, library: Library, mood: str | None, duration: float | None = None
+) -> MusicAnalysis | None:
     if request.music_id and request.music_id in library.music:
         return library.music[request.music_id]
     if not library.music:
@@ -27,6 +29,8 @@ def choose_song(request: PlanRequest, library: Library, mood: str | None) -> Mus
         else:
             score = 0.5 + 0.2 * min(1.0, m.duration / 90)  # long enough for most movies
         score += 0.1 * (len(m.beats) > 8)
+        if duration and m.duration < duration:
+            score -= 0.3  # the music would stop before the movie does
         return (-score, m.media_id)
 
     return sorted(library.music.values(), key=fit)[0]

@@ -56,7 +56,7 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
     pool = build_pool(req, library, parent)
     if not pool.good and not pool.reserves:
         raise NotEnoughMedia("There are no photos or clips to make a movie from yet: send a few first.")
-    song_a = choose_song(req, library, req.mood)
+    song_a = choose_song(req, library, req.mood, req.duration)
     duration = req.duration or _derived_duration(
         pool.good or pool.reserves, song_a.duration if song_a else None
     )
@@ -98,7 +98,8 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
 
     reasons = {c.media_id: _reason(c, library, req) for c in seq}
     segments = make_segments([c.media_id for c in seq], lengths, song, library, req, reasons)
-    music = MusicCue(media_id=song_a.media_id, source_start=offset) if song_a else None
+    fade_out = round(min(2.0, duration / 4), 2)  # a short movie can't spend 2 s fading
+    music = MusicCue(media_id=song_a.media_id, source_start=offset, fade_out=fade_out) if song_a else None
     return EditPlan(
         duration=round(sum(s.duration for s in segments), 4),
         aspect=req.aspect,

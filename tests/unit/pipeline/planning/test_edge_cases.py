@@ -69,3 +69,14 @@ def test_song_choice_follows_mood() -> None:
     assert choose_song(PlanRequest(), lib, "upbeat").media_id == mid
     assert choose_song(PlanRequest(), lib, "calm").media_id == "slowsong"
     assert choose_song(PlanRequest(music_id="slowsong"), lib, "upbeat").media_id == "slowsong"
+
+
+def test_song_long_enough_for_the_movie_is_preferred() -> None:
+    from pipeline.planning.music import choose_song
+
+    lib = make_library()
+    ((mid, long_song),) = lib.music.items()
+    short = long_song.model_copy(update={"media_id": "000_short", "duration": 20.0})
+    lib = lib.model_copy(update={"music": {"000_short": short, mid: long_song}})
+    assert choose_song(PlanRequest(), lib, "upbeat", None).media_id == "000_short"  # a tie: id order
+    assert choose_song(PlanRequest(), lib, "upbeat", 60.0).media_id == mid
