@@ -63,7 +63,7 @@ class ChunkRenderer(Protocol):
 
 
 def chunk_key(project_id: str, version: int, chunk: ChunkSpan) -> str:
-    return f"{project_id}/chunks/v{version}/{chunk.index:04d}-{chunk.key}.ts"
+    return f"{project_id}/chunks/v{version}/{chunk.index:04d}-{chunk.key}.mp4"
 
 
 def fanout_render(ctx: dict[str, Any], request: JobRequest, run: str, events: str) -> RenderFn | None:
@@ -188,9 +188,9 @@ async def _render_chunk(
     key = chunk_key(pid, number, chunk)
     if not await deps.media.exists(key):
         path = await renderer.render_chunk(
-            plan, library, spec, chunk, work / f"{chunk.index:04d}-{chunk.key}.ts"
+            plan, library, spec, chunk, work / f"{chunk.index:04d}-{chunk.key}.mp4"
         )
-        await deps.media.put(key, path, "video/mp2t")
+        await deps.media.put(key, path, "video/mp4")
 
     async with redis.pipeline(transaction=True) as tr:
         tr.sadd(state + ":done", index)

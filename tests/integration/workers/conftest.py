@@ -141,7 +141,8 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
         await bot.close()
 
 
-async def run_burst_worker(root: Path, redis_url: str, pipeline: Any, **config: Any) -> None:
+async def run_burst_worker(root: Path, redis_url: str, pipeline: Any, *, chunk_renderer: Any = None,
+                           **config: Any) -> None:  # fmt: skip
     """arq workers for both queues in this process, until the queues are empty."""
     store = SQLiteProjectStore(root / "core.sqlite3")
 
@@ -154,7 +155,7 @@ async def run_burst_worker(root: Path, redis_url: str, pipeline: Any, **config: 
         )
 
     settings = WorkerConfig(redis_url=redis_url, burst=True, poll_delay=0, **config)
-    workers = build_workers(settings, open_deps)
+    workers = build_workers(settings, open_deps, chunk_renderer=chunk_renderer)
     try:
         await asyncio.gather(*(w.main() for w in workers))
     finally:

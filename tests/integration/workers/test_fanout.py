@@ -1,0 +1,83 @@
+"""Scale-out: a long movie's chunks run as separate jobs on whichever workers are free, and the
+worker that finishes the last chunk joins them into the one movie the chat receives."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import av
+import pytest
+
+from conversation.actions import SendMovie
+from tests.integration.workers.conftest import run_burst_worker
+from tests.integration.workers.synthetic_chunks import PatternChunks
+from tests.unit.conversation.standin import StandInPipeline
+
+pytestmark = pytest.mark.redis
+
+
+async def start_movie(bot, tiny_media, n: int) -> str:  # type: ignore[no-untyped-def]
+    await bot.command("/new long trip")
+    await bot.upload(*(tiny_media.photo(f"IMG_{i}.jpg", seed=i) for i in range(n)))
+    await bot.command("/make")  # the stand-in planner gives 2 s per photo
+    project = await bot.store.project_for_chat(bot.chat.key)
+    assert project is not None
+    return project.id
+
+
+async def test_long_movie_renders_as_chunks_joined_once(
+    tmp_path: Path, redis_url: str, make_bot, tiny_media, ffmpeg
+) -> None:  # type: ignore[no-untyped-def]
+    pipeline = StandInPipeline()
+    bot = await make_bot(redis_url, pipeline)
+    pid = await start_movie(bot, tiny_media, n=6)  # 12 s
+    chunks = PatternChunks(ffmpeg, chunk_seconds=3.0, preset="ultrafast", log=tmp_path / "chunk-log")
+
+    await run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=chunks, fanout_min_seconds=5)
+    await bot.wait_for(lambda: len(bot.movies()) == 1)
+
+    [movie] = bot.movies()
+    assert sorted((tmp_path / "chunk-log").read_text().split()) == ["0", "1", "2", "3"]
+    with av.open(str(movie.path)) as box:
+        assert abs(box.duration / 1e6 - 12.0) < 0.2
+        assert box.streams.video[0].codec_context.name == "h264"
+    assert await bot.media.list(f"{pid}/chunks/") == []  # the pieces are cleaned up after the join
+    version = await bot.store.get_version(pid, 1)
+    assert version is not None and version.status == "ready" and abs(version.duration - 12.0) < 0.2
+    job = await bot.store.get_job(f"{pid}:v1:make")
+    assert job is not None and job.status == "completed"
+    assert pipeline.render_started.is_set() is False  # the one-piece render never ran
+
+
+async def test_two_workers_share_the_chunks_and_one_joins(
+    tmp_path: Path, redis_url: str, make_bot, tiny_media, ffmpeg
+) -> None:  # type: ignore[no-untyped-def]
+    pipeline = StandInPipeline()
+    bot = await make_bot(redis_url, pipeline)
+    await start_movie(bot, tiny_media, n=8)  # 16 s
+    log = tmp_path / "chunk-log"
+    chunks = PatternChunks(ffmpeg, chunk_seconds=2.0, preset="ultrafast", log=log)
+    await asyncio.gather(
+        run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=chunks, fanout_min_seconds=5),
+        run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=chunks, fanout_min_seconds=5),
+    )
+    await bot.wait_for(lambda: len(bot.movies()) == 1)
+    await asyncio.sleep(0.3)
+    await bot.consumer.poll_once()
+    assert len(bot.movies()) == 1
+    assert sorted(log.read_text().split(), key=int) == [str(i) for i in range(8)]  # each chunk once
+
+
+async def test_short_movie_renders_in_one_piece(
+    tmp_path: Path, redis_url: str, make_bot, tiny_media, ffmpeg
+) -> None:  # type: ignore[no-untyped-def]
+    pipeline = StandInPipeline()
+    bot = await make_bot(redis_url, pipeline)
+    await start_movie(bot, tiny_media, n=2)  # 4 s: below the fan-out threshold
+    chunks = PatternChunks(ffmpeg, chunk_seconds=1.0, log=tmp_path / "chunk-log")
+    await run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=chunks, fanout_min_seconds=5)
+    await bot.wait_for(lambda: len(bot.movies()) == 1)
+    assert not (tmp_path / "chunk-log").exists()
+    assert pipeline.render_started.is_set()
+    assert isinstance(bot.movies()[0], SendMovie)
