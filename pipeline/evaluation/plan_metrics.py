@@ -174,7 +174,7 @@ def frame_boxes(plan: EditPlan, library: Library, seg: Segment) -> list[Box]:
 
 def m_faces(plan: EditPlan, library: Library) -> Metric:
     total = cut = 0
-    first = None
+    first: Segment | None = None
     for s in plan.segments:
         a = library.photos.get(s.media_id) or library.videos.get(s.media_id)
         if a is None or not a.faces:
@@ -185,13 +185,13 @@ def m_faces(plan: EditPlan, library: Library) -> Metric:
                 if not contains(box, f, tol=0.002):
                     cut += 1
                     first = first or s
-    if total == 0 or cut == 0:
+    if total == 0 or cut == 0 or first is None:
         return Metric("faces", 1.0)
     return Metric(
         "faces",
         max(0.0, 1.0 - cut / total * 2),
         f"a face is cut by the frame in {_name(library, first.media_id)}",
-    )  # type: ignore[union-attr]
+    )
 
 
 def m_variety(plan: EditPlan, library: Library) -> Metric:

@@ -121,7 +121,7 @@ class SongView:
         """(start, end, label, energy) in movie time, clipped to the movie."""
         if self.song is None:
             return []
-        out = []
+        out: list[tuple[float, float, str, float]] = []
         for s in self.song.sections:
             a, b = s.start - self.offset, s.end - self.offset
             if b > 0 and a < self.duration:

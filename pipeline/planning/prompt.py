@@ -49,9 +49,9 @@ class PromptAsks(Frozen):
 
 def parse_prompt(prompt: str) -> PromptAsks:
     text = prompt or ""
-    duration = None
+    duration: float | None = None
     if m := _CLOCK.search(text):
-        duration = int(m.group(1)) * 60 + int(m.group(2))
+        duration = float(int(m.group(1)) * 60 + int(m.group(2)))
     elif m := _DURATION.search(text):
         raw = m.group("num").lower().replace(",", ".")
         value = float(raw) if raw[0].isdigit() else float(_NUMBER_WORDS[raw])
@@ -77,7 +77,7 @@ def parse_prompt(prompt: str) -> PromptAsks:
 
 def _words_of(library: Library, media_id: str) -> set[str]:
     item = library.items.get(media_id)
-    words = set()
+    words: set[str] = set()
     if item is not None:
         stem = item.original_name.rsplit(".", 1)[0].lower()
         words.update(w for w in re.split(r"[^a-z0-9]+", stem) if w)

@@ -184,7 +184,7 @@ def _spread_videos(seq: list[Candidate]) -> list[Candidate]:
 def _keep_parent_order(seq: list[Candidate], parent: EditPlan) -> list[Candidate]:
     """Items from the parent movie keep their relative order; new items slot in after the
     item that precedes them in the base order."""
-    rank = {}
+    rank: dict[str, int] = {}
     for s in parent.segments:
         rank.setdefault(s.media_id, len(rank))
     old = sorted((c for c in seq if c.media_id in rank), key=lambda c: rank[c.media_id])

@@ -93,11 +93,13 @@ def fit_lengths(lengths: list[float], max_lens: list[float], song: SongView) -> 
         j = neighbours[0]
         if j == i + 1:
             end = starts[i] + lengths[i]
-            cut = song.nearest_beat(starts[i] + cap, starts[i] + MIN_SHOT, starts[i] + cap) or starts[i] + cap
-            moved = end - cut
+            beat = song.nearest_beat(starts[i] + cap, starts[i] + MIN_SHOT, starts[i] + cap)
+            moved = end - (beat if beat is not None else starts[i] + cap)
         else:
-            cut = song.nearest_beat(starts[i] + excess, starts[i] + excess, starts[i] + lengths[i] - MIN_SHOT)
-            moved = (cut if cut is not None else starts[i] + excess) - starts[i]
+            beat = song.nearest_beat(
+                starts[i] + excess, starts[i] + excess, starts[i] + lengths[i] - MIN_SHOT
+            )
+            moved = (beat if beat is not None else starts[i] + excess) - starts[i]
         lengths[i] -= moved
         lengths[j] += moved
     return lengths

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -187,8 +188,14 @@ def draw_storyboard(plan: EditPlan, library: Library) -> Image.Image:
 
 
 def _draw_music(
-    d: ImageDraw.ImageDraw, plan: EditPlan, library: Library, top: int, x0: int, x1: int, tx
-) -> None:  # type: ignore[no-untyped-def]
+    d: ImageDraw.ImageDraw,
+    plan: EditPlan,
+    library: Library,
+    top: int,
+    x0: int,
+    x1: int,
+    tx: Callable[[float], float],
+) -> None:
     d.rectangle((x0, top, x1, top + WAVE_H), fill=(34, 34, 40))
     mid = top + WAVE_H / 2
     song = library.music.get(plan.music.media_id) if plan.music else None
