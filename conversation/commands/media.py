@@ -80,7 +80,7 @@ async def receive(ctx: Ctx, files: tuple[IncomingFile, ...]) -> None:
         parts.append(f"{texts.plural(again, 'file')} I already had")
     text = ", ".join(parts)
     if skipped:
-        text += f" ({len(skipped)} skipped: " + "; ".join(skipped) + ")"
+        text += f" ({len(skipped)} skipped: " + "; ".join(r.rstrip(" .") for r in skipped) + ")"
     text += "."
     if kinds and ctx.project.current_version is None:
         text += " Tell me what you'd like (“40 seconds, upbeat, end on the sunset”) or /make."

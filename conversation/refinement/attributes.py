@@ -45,8 +45,8 @@ def _intensity(clause: str) -> int:
 def quantity(clause: str) -> float | None:
     for m in _QTY.finditer(clause):
         before = clause[: m.start()].rstrip().lower()
-        if re.search(r"\b(at|around|from)$", before):
-            continue  # "at 30 s" is a timestamp, not a length
+        if re.search(r"\b(at|around|from|first|last|opening|final|closing)$", before):
+            continue  # "at 30 s" is a timestamp, "the first 10 s" a part of the movie: not a length
         raw = (m.group(1) or m.group(2)).lower().replace(",", ".")
         n = NUMBERS.get(raw) if raw in NUMBERS else float(raw)
         if n is None:
@@ -79,6 +79,13 @@ def duration(clause: str, cat: Catalog) -> list[Understood]:
     if re.search(r"\b(twice|double) (as long|the length)\b", c):
         return [(ScaleDuration(factor=2.0), "twice as long")]
     k = _intensity(c)
+    if re.search(r"\b(longer|shorter)\b", c) and _section(c) != "all":
+        # "a longer intro" means more time on the intro's shots: its pace, not the movie's length
+        slower = "longer" in c
+        factor = (1.15, 1.3, 1.6)[k] if slower else (1 / 1.15, 1 / 1.3, 1 / 1.6)[k]
+        sec = _section(c)
+        where = {"start": "start", "end": "ending", "middle": "middle"}[sec]
+        return [(ChangePace(section=sec, factor=round(factor, 3)), f"{'longer' if slower else 'shorter'} {where}")]  # type: ignore[arg-type]
     if re.search(r"\b(shorter|too long|trim it|tighter|cut it down|less long|drags on)\b", c):
         f = (0.85, 0.75, 0.5)[k]
         return [(ScaleDuration(factor=f), ("a bit shorter", "shorter", "much shorter")[k])]
@@ -111,13 +118,21 @@ SLOWER = (
 )
 FASTER = (
     r"\b(faster|quicker|speed (it )?up|snappier|punchier|more energy|more pace|too slow|boring|drags"
-    r"|shorter shots|quick(er)? cuts|more cuts|pick up the pace|fast|livelier|tighter cuts)\b"
+    r"|shorter shots|quick(er)? cuts|more cuts|pick up the pace|fast|livelier|tighter cuts|drag|dragging)\b"
 )
+_SECS = r"\d+\s*(s|secs?|seconds?)"
 SECTIONS = [
-    ("start", r"\b(start|beginning|begin|intro|opening|first (part|half|few seconds|bit|shots|section)|at first|early)\b"),
-    ("end", r"\b(end|ending|outro|finale|last (part|half|few seconds|bit|shots|section)|closing|towards the end)\b"),
+    ("start", r"\b(start|beginning|begin|intro|opening|first (part|half|few seconds|bit|shots|section|" + _SECS + r")|at first|early)\b"),
+    ("end", r"\b(end|ending|outro|finale|last (part|half|few seconds|bit|shots|section|" + _SECS + r")|closing|towards the end)\b"),
     ("middle", r"\b(middle|mid|centre|center|main part)\b"),
 ]
+
+
+def _section(clause: str) -> str:
+    for name, pattern in SECTIONS:
+        if re.search(pattern, clause):
+            return name
+    return "all"
 
 
 def pace(clause: str, cat: Catalog) -> list[Understood]:
@@ -135,15 +150,8 @@ def pace(clause: str, cat: Catalog) -> list[Understood]:
         return []
     k = _intensity(c)
     factor = (1.15, 1.3, 1.6)[k] if slower else (1 / 1.15, 1 / 1.3, 1 / 1.6)[k]
-    section = "all"
     at = find_timestamp(c)
-    if at is not None:
-        section = section_at(at[0], cat.duration)
-    else:
-        for name, pattern in SECTIONS:
-            if re.search(pattern, c):
-                section = name
-                break
+    section = section_at(at[0], cat.duration) if at is not None else _section(c)
     word = ("a bit " if k == 0 else "much " if k == 2 else "") + ("slower" if slower else "faster")
     where = {"start": " start", "end": " ending", "middle": " middle", "all": ""}[section]
     return [(ChangePace(section=section, factor=round(factor, 3)), f"{word}{where}")]  # type: ignore[arg-type]

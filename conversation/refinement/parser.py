@@ -85,10 +85,23 @@ def parse(text: str, cat: Catalog) -> ParseResult:
     st = _State(cat, quotes)
     for clause in _SPLIT.split(protected):
         clause = clause.strip()
-        if clause and not re.fullmatch(r"(please|thanks?|thank you|ok(ay)?|and|so|also|pls|hmm+|yes|great|nice)", clause, I):
+        if clause and not _praise(clause):
             _clause(clause, st)
     cmds = tuple(c for c, _ in st.out)
     return ParseResult(cmds, tuple(s for _, s in st.out), tuple(st.unclear), st.question)
+
+
+PRAISE = {
+    "please", "pls", "thanks", "thank", "you", "ok", "okay", "and", "so", "also", "hmm", "yes", "great", "nice",
+    "looks", "look", "it", "is", "that", "that's", "thats", "good", "amazing", "awesome", "love", "lovely", "perfect",
+    "cool", "wow", "really", "very", "already", "but", "now", "the", "this", "much", "better", "fine", "super",
+}  # fmt: skip
+
+
+def _praise(clause: str) -> bool:
+    """'ok looks great': nothing to change, nothing to complain about."""
+    words = re.findall(r"[a-z']+", clause.lower())
+    return bool(words) and all(w in PRAISE for w in words)
 
 
 def _unquote(s: str, st: _State) -> str:
@@ -126,7 +139,8 @@ def _title(clause: str, st: _State) -> bool:
 
 
 def _caption(clause: str, st: _State) -> bool:
-    if not re.search(r"\bcaptions?\b|\bsubtitles?\b", clause, I):
+    quoted_text = re.search(r"\b(text|label|words?|says?|saying|write)\b", clause, I) and "QQ" in clause
+    if not (re.search(r"\bcaptions?\b|\bsubtitles?\b", clause, I) or quoted_text):
         return False
     if re.search(r"\b(no|remove|drop|delete|without)\b", clause, I):
         rest = re.sub(r".*\bcaptions?\b\s*(?:from|on|of)?\s*", "", clause, flags=I)
@@ -142,7 +156,10 @@ def _caption(clause: str, st: _State) -> bool:
         st.unclear.append(_unquote(clause, st) + " (put the caption in quotes)")
         return True
     caption = st.quotes[int(q.group(1))]
-    ref_text = re.sub(r"QQ\d+QQ|\b(add|put|set|a|the|captions?|subtitles?|saying|to|on|for|with)\b", " ", clause, flags=I)
+    ref_text = re.sub(
+        r"QQ\d+QQ|\b(add|put|set|write|a|the|captions?|subtitles?|text|label|words?|says?|saying|to|on|for|with)\b",
+        " ", clause, flags=I,
+    )  # fmt: skip
     res = resolve(ref_text, st.cat) if ref_text.strip() else None
     if res is None:
         st.unclear.append(f"which shot gets the caption “{caption}”")

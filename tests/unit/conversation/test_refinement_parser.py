@@ -59,6 +59,10 @@ def cmds(text: str) -> list[object]:
         ("much slower in the middle", [ChangePace(section="middle", factor=1.6)]),
         ("a bit faster", [ChangePace(section="all", factor=round(1 / 1.15, 3))]),
         ("the beginning is too fast", [ChangePace(section="start", factor=1.3)]),
+        ("the first 10 seconds are too slow", [ChangePace(section="start", factor=round(1 / 1.3, 3))]),
+        ("the last 5 s drag", [ChangePace(section="end", factor=round(1 / 1.3, 3))]),
+        ("a longer intro please", [ChangePace(section="start", factor=1.3)]),
+        ("ok looks great but slower", [ChangePace(section="all", factor=1.3)]),
         # duration
         ("make it 30 seconds", [SetDuration(seconds=30)]),
         ("make it a minute", [SetDuration(seconds=60)]),
@@ -109,6 +113,7 @@ def cmds(text: str) -> list[object]:
         ('call it "Summer, at last"', [SetTitle(text="Summer, at last")]),
         ("no title", [SetTitle(text=None)]),
         ("caption the 2nd shot 'us!'", [SetCaption(media_id="car1", text="us!")]),
+        ("add text 'hello' to the cat", [SetCaption(media_id="cat1", text="hello")]),
         # mood / style
         ("more nostalgic", [SetMood(mood="nostalgic")]),
         ("make it feel cinematic", [SetMood(mood="cinematic")]),
