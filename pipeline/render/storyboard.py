@@ -24,6 +24,7 @@ THUMB_LONG = 176  # px, the thumbnail's long side
 MARGIN = 24
 GAP = 12
 MIN_CELL = 128  # room for the labels under a narrow (9:16) thumbnail
+MAX_PER_ROW = 20  # then wrap: chats refuse photos wider than ~20:1 (Telegram) or 10000 px
 WAVE_H = 150
 BG = (24, 24, 28)
 FG = (235, 235, 240)
@@ -127,11 +128,14 @@ def draw_storyboard(plan: EditPlan, library: Library) -> Image.Image:
     tw, th = thumb_size(plan.aspect)
     cell = max(tw, MIN_CELL) + GAP
     n = len(plan.segments)
-    width = max(720, 2 * MARGIN + n * cell - GAP)
+    per_row = max(1, min(n, MAX_PER_ROW))
+    rows = -(-n // per_row) if n else 1
+    width = max(720, 2 * MARGIN + per_row * cell - GAP)
     head = 46
     labels = 44
+    row_h = th + labels + 8
     link = 40
-    height = head + th + labels + link + WAVE_H + 40
+    height = head + rows * row_h - 8 + link + WAVE_H + 40
     img = Image.new("RGB", (width, height), BG)
     d = ImageDraw.Draw(img)
     small, normal, bold = _font(11), _font(13), _font(16, bold=True)
@@ -147,7 +151,7 @@ def draw_storyboard(plan: EditPlan, library: Library) -> Image.Image:
     )
 
     # timeline geometry
-    wave_top = head + th + labels + link
+    wave_top = head + rows * row_h - 8 + link
     x0, x1 = MARGIN, width - MARGIN
     total = max(plan.duration, 1e-6)
 
@@ -155,19 +159,21 @@ def draw_storyboard(plan: EditPlan, library: Library) -> Image.Image:
         return x0 + (x1 - x0) * min(max(t / total, 0.0), 1.0)
 
     for i, seg in enumerate(plan.segments):
-        cx = MARGIN + i * cell + (cell - GAP) // 2
+        row, col = divmod(i, per_row)
+        top = head + row * row_h
+        cx = MARGIN + col * cell + (cell - GAP) // 2
         left = cx - tw // 2
-        img.paste(_thumbnail(seg, library, (tw, th)), (left, head))
+        img.paste(_thumbnail(seg, library, (tw, th)), (left, top))
         colour = BEAT_COLOURS.get(seg.story_beat, FG)
-        d.rectangle((left, head + th, left + tw - 1, head + th + 3), fill=colour)
-        d.text((cx, head + th + 8), f"#{i + 1}  {seg.duration:.1f} s", fill=FG, font=normal, anchor="ma")
-        d.text((cx, head + th + 25), seg.story_beat, fill=colour, font=small, anchor="ma")
-        # link the thumbnail to where its shot starts on the timeline
-        d.line(
-            (cx, head + th + labels, tx(seg.timeline_start + seg.duration / 2), wave_top),
-            fill=(80, 80, 92),
-            width=1,
-        )
+        d.rectangle((left, top + th, left + tw - 1, top + th + 3), fill=colour)
+        d.text((cx, top + th + 8), f"#{i + 1}  {seg.duration:.1f} s", fill=FG, font=normal, anchor="ma")
+        d.text((cx, top + th + 25), seg.story_beat, fill=colour, font=small, anchor="ma")
+        if rows == 1:  # link the thumbnail to its shot on the timeline (lines would cross rows)
+            d.line(
+                (cx, top + th + labels, tx(seg.timeline_start + seg.duration / 2), wave_top),
+                fill=(80, 80, 92),
+                width=1,
+            )
 
     _draw_music(d, plan, library, wave_top, x0, x1, tx)
     for k, seg in enumerate(plan.segments):

@@ -9,7 +9,7 @@ from PIL import Image
 
 from pipeline.models import EditPlan, Library, MediaKind, PlanRequest
 from pipeline.planning import plan_edit
-from pipeline.render.storyboard import BG, GAP, MARGIN, MIN_CELL, render_storyboard, thumb_size
+from pipeline.render.storyboard import BG, GAP, MARGIN, MAX_PER_ROW, MIN_CELL, render_storyboard, thumb_size
 from pipeline.settings import PipelineSettings
 from tests.unit.pipeline.planning.synth import make_library
 
@@ -21,8 +21,10 @@ def _cells(png: Path, plan: EditPlan) -> list[np.ndarray]:
     cell = max(tw, MIN_CELL) + GAP
     out = []
     for i in range(len(plan.segments)):
-        cx = MARGIN + i * cell + (cell - GAP) // 2
-        out.append(arr[46 : 46 + th, cx - tw // 2 : cx + tw // 2])
+        row, col = divmod(i, MAX_PER_ROW)
+        top = 46 + row * (th + 52)
+        cx = MARGIN + col * cell + (cell - GAP) // 2
+        out.append(arr[top : top + th, cx - tw // 2 : cx + tw // 2])
     return out
 
 
@@ -47,7 +49,7 @@ async def test_png_has_one_thumbnail_per_shot_and_grows_with_shot_count(
             assert np.abs(a - b).mean() > 5
     assert len(long.segments) > len(short.segments)
     assert sizes[1][0] > sizes[0][0]
-    assert sizes[0][1] == sizes[1][1]
+    assert sizes[0][1] <= sizes[1][1]
 
 
 async def test_vertical_plan_and_a_real_clip_frame(
@@ -78,3 +80,17 @@ async def test_missing_files_and_no_music_still_make_a_picture(
     out = await render_storyboard(plan, lib, tmp_path / "x.png", pipeline_settings)
     with Image.open(out) as img:
         assert img.size[0] >= 720 and img.size[1] > 300
+
+
+async def test_many_shots_wrap_into_rows_a_chat_accepts(
+    tmp_path: Path, pipeline_settings: PipelineSettings
+) -> None:
+    lib = make_library(tmp_path / "media", write_files=True, videos=0, n_photos=60)
+    plan = await plan_edit(PlanRequest(duration=90, mood="energetic"), lib)
+    assert len(plan.segments) > 2 * MAX_PER_ROW
+    out = await render_storyboard(plan, lib, tmp_path / "many.png", pipeline_settings)
+    with Image.open(out) as img:
+        w, h = img.size
+    assert w / h <= 20 and w + h <= 10000  # Telegram's sendPhoto limits
+    cells = _cells(out, plan)
+    assert all(c.std() > 20 for c in cells)  # every shot drawn, the last rows too
