@@ -251,3 +251,16 @@ async def test_named_closing_prefers_the_duplicate_keeper_and_a_pinned_blurry_sh
     assert mid("dupA_boat.jpg") not in {s.media_id for s in pinned.segments}
     blurry = await plan_edit(PlanRequest(duration=30, prompt="start with the blurry one"), lib)
     assert blurry.segments[0].media_id == mid("b0_blurry.jpg")
+
+
+async def test_faces_and_sharper_shots_win_when_room_is_short() -> None:
+    lib = make_library(n_photos=10, videos=0, blurry=0, dark=0, dup_pair=False, faces_on=(4, 7))
+    same = {m: p.model_copy(update={"quality": 0.7, "sharpness": 200.0}) for m, p in lib.photos.items()}
+    sharper = mid("p02_photo.jpg")
+    same[sharper] = same[sharper].model_copy(update={"sharpness": 800.0})
+    lib = lib.model_copy(update={"photos": same})
+    plan = await plan_edit(PlanRequest(duration=9), lib)
+    used = {s.media_id for s in plan.segments}
+    assert len(used) < 8
+    assert {mid("p04_photo.jpg"), mid("p07_photo.jpg"), sharper} <= used
+    assert {lo.reason for lo in plan.left_out} == {"no room"}
