@@ -1,0 +1,168 @@
+"""The movie's one continuous sound track, rendered apart from the video chunks.
+
+Music trimmed from the cue, faded in/out, gain; clip sound kept or ducked under the music by
+volume automation (a clip with speech always ducks it); then EBU R128 normalisation in two
+passes (measure, then linear loudnorm with the measured values) so the level is right without
+pumping. One track for the whole movie means no clicks where video chunks join.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.models import EditPlan, Library
+from pipeline.render.ffmpeg import Fraction, run_ffmpeg
+
+RATE = 48000
+DUCK_GAIN = 0.25  # music under speech: -12 dB
+DUCK_RAMP = 0.3
+CLIP_FADE = 0.06
+TRUE_PEAK = -1.5  # dBTP target, a little under -1 so AAC's overshoot stays below -1
+SILENCE_LUFS = -60.0
+
+
+@dataclass(frozen=True)
+class ClipSound:
+    path: Path
+    at: float  # timeline seconds
+    source_start: float
+    seconds: float
+    duck: bool
+
+
+def clip_sounds(plan: EditPlan, library: Library) -> list[ClipSound]:
+    out = []
+    for seg in sorted(plan.segments, key=lambda s: s.timeline_start):
+        item = library.items.get(seg.media_id)
+        if seg.audio == "mute" or item is None or not item.has_audio:
+            continue
+        speech = library.videos[seg.media_id].has_speech if seg.media_id in library.videos else False
+        seconds = min(seg.duration, plan.duration - seg.timeline_start)
+        if seg.source_end is not None:
+            seconds = min(seconds, seg.source_end - seg.source_start)
+        if seconds <= CLIP_FADE * 2:
+            continue
+        duck = seg.audio == "duck" or speech
+        out.append(ClipSound(item.path, seg.timeline_start, seg.source_start, seconds, duck))
+    return out
+
+
+def _num(x: float) -> str:
+    return f"{x:.6f}"
+
+
+def _duck_expr(sounds: list[ClipSound]) -> str | None:
+    windows = [(s.at, s.at + s.seconds) for s in sounds if s.duck]
+    if not windows:
+        return None
+    r = DUCK_RAMP
+    terms = [f"clip((t-{_num(a - r)})/{r},0,1)*clip(({_num(b + r)}-t)/{r},0,1)" for a, b in windows]
+    depth = terms[0]
+    for term in terms[1:]:
+        depth = f"max({depth},{term})"
+    return f"1-{1 - DUCK_GAIN}*{depth}"
+
+
+def audio_graph(plan: EditPlan, library: Library) -> tuple[list[str], str]:
+    """(input args, filtergraph ending in [mix]) for the whole movie. Numbers only: no user text."""
+    d = plan.duration
+    inputs: list[str] = []
+    chains: list[str] = []
+    labels: list[str] = []
+    fmt = f"aresample={RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+    sounds = clip_sounds(plan, library)
+    cue = plan.music
+    music = library.items.get(cue.media_id) if cue else None
+    if cue is not None and music is not None:
+        idx = len(inputs) // 6
+        inputs += ["-ss", _num(cue.source_start), "-t", _num(d + 0.5), "-i", str(music.path)]
+        chain = f"[{idx}:a]{fmt},atrim=0:{_num(d)},asetpts=PTS-STARTPTS"
+        if cue.fade_in > 0:
+            chain += f",afade=t=in:st=0:d={_num(min(cue.fade_in, d / 2))}"
+        if cue.fade_out > 0:
+            fo = min(cue.fade_out, d / 2)
+            chain += f",afade=t=out:st={_num(d - fo)}:d={_num(fo)}"
+        if cue.gain_db:
+            chain += f",volume={cue.gain_db:.2f}dB"
+        duck = _duck_expr(sounds)
+        if duck:
+            chain += f",volume='{duck}':eval=frame"
+        chains.append(chain + "[m]")
+        labels.append("[m]")
+    for k, s in enumerate(sounds):
+        idx = len(inputs) // 6
+        inputs += ["-ss", _num(s.source_start), "-t", _num(s.seconds + 0.2), "-i", str(s.path)]
+        chains.append(
+            f"[{idx}:a]{fmt},atrim=0:{_num(s.seconds)},asetpts=PTS-STARTPTS,"
+            f"afade=t=in:d={CLIP_FADE},afade=t=out:st={_num(s.seconds - CLIP_FADE)}:d={CLIP_FADE},"
+            f"adelay={round(s.at * 1000)}:all=1[c{k}]"
+        )
+        labels.append(f"[c{k}]")
+    if not labels:
+        chains.append(f"anullsrc=r={RATE}:cl=stereo,atrim=0:{_num(d)}[mix]")
+        return inputs, ";".join(chains)
+    if len(labels) == 1:
+        mix = f"{labels[0]}anull"
+    else:
+        mix = f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest"
+    chains.append(f"{mix},apad,atrim=0:{_num(d)}[mix]")
+    return inputs, ";".join(chains)
+
+
+async def measure_loudness(ffmpeg: str, inputs: list[str], graph: str, target: float) -> dict[str, str]:
+    """Pass 1: loudnorm's own measurement of the mixed track."""
+    g = (
+        graph.replace("[mix]", "[pre]")
+        + f";[pre]loudnorm=I={target}:TP={TRUE_PEAK}:LRA=11:print_format=json[mix]"
+    )
+    err = await run_ffmpeg(ffmpeg, [*inputs, "-filter_complex", g, "-map", "[mix]", "-f", "null", "-"])
+    match = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", err)
+    if not match:
+        return {}
+    data: dict[str, str] = json.loads(match.group(0))
+    return data
+
+
+async def render_audio(
+    plan: EditPlan,
+    library: Library,
+    ffmpeg: str,
+    out: Path,
+    *,
+    target_lufs: float,
+    bitrate: str = "160k",
+    on_progress: Fraction | None = None,
+) -> Path:
+    inputs, graph = audio_graph(plan, library)
+    m = await measure_loudness(ffmpeg, inputs, graph, target_lufs)
+    d = plan.duration
+    try:
+        measured = float(m.get("input_i", "-inf"))
+    except ValueError:
+        measured = float("-inf")
+    if measured > SILENCE_LUFS:
+        norm = (
+            f"loudnorm=I={target_lufs}:TP={TRUE_PEAK}:LRA=11:measured_I={m['input_i']}:"
+            f"measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
+            f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}:linear=true"
+        )
+        graph = graph.replace("[mix]", "[pre]") + f";[pre]{norm},aresample={RATE},atrim=0:{_num(d)}[mix]"
+    args = [
+        *inputs,
+        "-filter_complex",
+        graph,
+        "-map",
+        "[mix]",
+        "-c:a",
+        "aac",
+        "-b:a",
+        bitrate,
+        "-ar",
+        str(RATE),
+        str(out),
+    ]
+    await run_ffmpeg(ffmpeg, args, seconds=d, on_progress=on_progress)
+    return out

@@ -1,0 +1,224 @@
+"""Pictures for one shot at output size: photos warped at sub-pixel precision, clips decoded by ffmpeg.
+
+Photos are decoded once per shot into a canvas that already holds the blurred, darkened fill
+wherever a Ken Burns box reaches outside the photo, so every frame is a single affine warp
+(float matrix, bilinear: no whole-pixel steps, no bars). Clips are decoded, rotated, trimmed,
+resampled to the output rate and fitted by an ffmpeg child, read as raw RGB.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from pipeline.models import Box, Motion, PhotoAnalysis
+
+# Far from the output's aspect (a portrait in 16:9): show all of it over a blurred fill, because
+# covering the frame would throw away more than this share of the picture.
+MAX_COVER_LOSS = 0.45
+DEFAULT_ZOOM = 1.08
+FILL_DARKEN = 0.55
+
+
+def ease(u: float, kind: str) -> float:
+    if kind == "linear":
+        return u
+    return u * u * (3 - 2 * u)  # smoothstep: starts and ends at rest
+
+
+def lerp_box(a: Box, b: Box, u: float) -> tuple[float, float, float, float]:
+    return (a.x + (b.x - a.x) * u, a.y + (b.y - a.y) * u, a.w + (b.w - a.w) * u, a.h + (b.h - a.h) * u)
+
+
+def default_motion(src_w: int, src_h: int, out_w: int, out_h: int, analysis: PhotoAnalysis | None) -> Motion:
+    """A gentle push-in toward the interesting part, used when the plan gives no motion."""
+    out_aspect = out_w / out_h
+    src_aspect = src_w / src_h
+    # box size (normalised) that covers the frame with the output's pixel aspect
+    if src_aspect >= out_aspect:
+        h = 1.0
+        w = out_aspect / src_aspect
+    else:
+        w = 1.0
+        h = src_aspect / out_aspect
+    if 1 - w * h > MAX_COVER_LOSS:  # fit the whole photo instead; the rest is blurred fill
+        scale = 1 / min(w, h)
+        w, h = w * scale, h * scale
+    cx, cy = 0.5, 0.5
+    target = analysis.salient if analysis and analysis.salient else None
+    if target is not None:
+        cx, cy = target.x + target.w / 2, target.y + target.h / 2
+
+    def box_at(zoom: float) -> Box:
+        bw, bh = w / zoom, h / zoom
+        x = min(max(cx - bw / 2, min(0.0, 1 - bw)), max(0.0, 1 - bw))
+        y = min(max(cy - bh / 2, min(0.0, 1 - bh)), max(0.0, 1 - bh))
+        if bw > 1:
+            x = (1 - bw) / 2
+        if bh > 1:
+            y = (1 - bh) / 2
+        return Box(x=x, y=y, w=bw, h=bh)
+
+    return Motion(start=box_at(1.0), end=box_at(DEFAULT_ZOOM))
+
+
+def load_rgb(path: Path, max_side: int | None = None) -> np.ndarray:
+    with Image.open(path) as img:
+        if max_side and max(img.size) > max_side:
+            img.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale directly
+        return np.asarray(img.convert("RGB"))
+
+
+class PhotoShot:
+    """A photo prepared for one shot's motion: a canvas plus box -> affine matrix."""
+
+    def __init__(self, path: Path, motion: Motion, out_w: int, out_h: int) -> None:
+        self.motion = motion
+        self.out_w, self.out_h = out_w, out_h
+        boxes = (motion.start, motion.end)
+        # extent (normalised) the warp can reach: the photo plus both boxes
+        x0 = min(0.0, *(b.x for b in boxes))
+        y0 = min(0.0, *(b.y for b in boxes))
+        x1 = max(1.0, *(b.x + b.w for b in boxes))
+        y1 = max(1.0, *(b.y + b.h for b in boxes))
+        min_w = max(1e-3, min(b.w for b in boxes))
+        # working scale: the tightest box maps about 1:1 onto the output (never upscale the photo)
+        with Image.open(path) as probe:
+            src_w, src_h = probe.size
+        need = out_w / (min_w * src_w)
+        s = min(1.0, need)
+        rgb = load_rgb(path, max_side=math.ceil(max(src_w, src_h) * s) + 2)
+        pw, ph = max(1, round(src_w * s)), max(1, round(src_h * s))
+        if (pw, ph) != (rgb.shape[1], rgb.shape[0]):
+            rgb = cv2.resize(rgb, (pw, ph), interpolation=cv2.INTER_AREA)
+        self.px_w, self.px_h = pw, ph  # photo size in canvas pixels
+        outside = x0 < -1e-3 or y0 < -1e-3 or x1 > 1 + 1e-3 or y1 > 1 + 1e-3
+        if outside:
+            ox, oy = math.ceil(-x0 * pw) + 2, math.ceil(-y0 * ph) + 2
+            cw, ch = ox + math.ceil(x1 * pw) + 2, oy + math.ceil(y1 * ph) + 2
+            self.canvas = _blurred_fill(rgb, cw, ch)
+            self.canvas[oy : oy + ph, ox : ox + pw] = rgb
+            self.off_x, self.off_y = float(ox), float(oy)
+        else:
+            self.canvas = np.ascontiguousarray(rgb)
+            self.off_x = self.off_y = 0.0
+
+    def matrix(self, u: float) -> np.ndarray:
+        """Inverse map (output pixel -> canvas pixel) for progress u in 0..1, pixel-centre exact."""
+        x, y, w, h = lerp_box(self.motion.start, self.motion.end, ease(u, self.motion.easing))
+        ax = w * self.px_w / self.out_w
+        ay = h * self.px_h / self.out_h
+        cx = self.off_x + x * self.px_w + 0.5 * ax - 0.5
+        cy = self.off_y + y * self.px_h + 0.5 * ay - 0.5
+        return np.array([[ax, 0.0, cx], [0.0, ay, cy]], dtype=np.float64)
+
+    def render(self, u: float, out: np.ndarray) -> np.ndarray:
+        cv2.warpAffine(
+            self.canvas,
+            self.matrix(u),
+            (self.out_w, self.out_h),
+            dst=out,
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        return out
+
+
+def _blurred_fill(rgb: np.ndarray, cw: int, ch: int) -> np.ndarray:
+    """The photo stretched to cover a cw x ch canvas, heavily blurred and darkened (cheaply, at low res)."""
+    small_w, small_h = max(8, cw // 16), max(8, ch // 16)
+    ph, pw = rgb.shape[:2]
+    scale = max(small_w / pw, small_h / ph)
+    tmp = cv2.resize(
+        rgb, (max(1, round(pw * scale)), max(1, round(ph * scale))), interpolation=cv2.INTER_AREA
+    )
+    y0 = max(0, (tmp.shape[0] - small_h) // 2)
+    x0 = max(0, (tmp.shape[1] - small_w) // 2)
+    tmp = tmp[y0 : y0 + small_h, x0 : x0 + small_w]
+    tmp = cv2.GaussianBlur(tmp, (0, 0), sigmaX=2.5)
+    tmp = (tmp.astype(np.float32) * FILL_DARKEN).astype(np.uint8)
+    return cv2.resize(tmp, (cw, ch), interpolation=cv2.INTER_LINEAR)
+
+
+@dataclass
+class ClipShot:
+    """Frames of a clip at the output's size and rate, decoded by an ffmpeg child on first use.
+
+    `frame_at(source_time)` reads forward; it holds the first/last frame outside the trim."""
+
+    ffmpeg: str
+    path: Path
+    start: float  # source time of the first frame we may need
+    seconds: float  # how much source to decode
+    out_w: int
+    out_h: int
+    fps: int
+    src_w: int
+    src_h: int
+    procs: list[subprocess.Popen[bytes]]  # registry so cancellation can kill us
+
+    def __post_init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._index = -1
+        self._frame: np.ndarray | None = None
+        self._eof = False
+
+    def _filter(self) -> str:
+        w, h = self.out_w, self.out_h
+        out_aspect, src_aspect = w / h, self.src_w / max(1, self.src_h)
+        lost = 1 - min(out_aspect, src_aspect) / max(out_aspect, src_aspect)
+        fps = f"fps={self.fps}:start_time=0:round=near"
+        if lost <= MAX_COVER_LOSS / 2:
+            return (
+                f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,{fps},format=rgb24"
+            )
+        return (
+            f"split[a][b];[a]scale={max(8, w // 16)}:{max(8, h // 16)},gblur=sigma=2.5,"
+            f"colorchannelmixer=rr={FILL_DARKEN}:gg={FILL_DARKEN}:bb={FILL_DARKEN},scale={w}:{h}[bg];"
+            f"[b]scale={w}:{h}:force_original_aspect_ratio=decrease[fg];"
+            f"[bg][fg]overlay=(W-w)/2:(H-h)/2,setsar=1,{fps},format=rgb24"
+        )
+
+    def _open(self) -> None:
+        args = [
+            self.ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+            "-ss", f"{max(0.0, self.start):.6f}", "-t", f"{self.seconds + 1.0 / self.fps:.6f}",
+            "-i", str(self.path), "-an", "-filter_complex", self._filter(),
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+        ]  # fmt: skip
+        self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.procs.append(self._proc)
+
+    def frame_at(self, source_time: float) -> np.ndarray:
+        if self._proc is None:
+            self._open()
+        want = max(0, round((source_time - max(0.0, self.start)) * self.fps))
+        size = self.out_w * self.out_h * 3
+        assert self._proc is not None and self._proc.stdout is not None
+        while self._index < want and not self._eof:
+            buf = self._proc.stdout.read(size)
+            if len(buf) < size:
+                self._eof = True
+                break
+            self._frame = np.frombuffer(buf, np.uint8).reshape(self.out_h, self.out_w, 3)
+            self._index += 1
+        if self._frame is None:  # nothing decodable: black rather than a crash mid-movie
+            self._frame = np.zeros((self.out_h, self.out_w, 3), np.uint8)
+        return self._frame
+
+    def close(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            if self._proc in self.procs:
+                self.procs.remove(self._proc)
+            self._proc = None
