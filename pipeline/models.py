@@ -303,6 +303,7 @@ class RenderSpec(Frozen):
     target_size_bytes: int | None = None  # fit under a chat's upload limit
     loudness_lufs: float = -14.0
     work_dir: Path | None = None  # chunk cache; None = a temp dir
+    chunked: bool = True  # split at hard cuts (and every ~12 s) into cached chunks; False = one piece
 
 
 class RenderResult(Frozen):
