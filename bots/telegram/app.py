@@ -190,6 +190,8 @@ class TelegramBot:
             self._webhook_runner = None
         if self.front is not None:
             await self.front.albums.close()
+        if self.outbox is not None:
+            await self.outbox.close()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -125,6 +125,8 @@ class TelegramFrontEnd:
         """One MediaReceived for a message or a whole album, with the files downloaded."""
         first = messages[0]
         specs = [spec for m in messages for spec in file_specs(m)]
+        if self.download_dir is not None:
+            self.download_dir.mkdir(parents=True, exist_ok=True)
         root = Path(tempfile.mkdtemp(prefix="tg-media-", dir=self.download_dir))
         try:
             files = [await fetch_file(self.bot, spec, root, limit=self.download_limit, index=i)

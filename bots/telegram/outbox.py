@@ -16,9 +16,9 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatAction, FileSizeLimit, MessageLimit
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
-from bots.telegram.flood import with_flood_retry
+from bots.telegram.flood import retry_seconds, with_flood_retry
 from conversation.actions import (
     Action,
     Button,
@@ -90,6 +90,8 @@ class _Progress:
     edited_at: float = 0.0
     latest: ShowProgress | None = None
     flusher: asyncio.Task[None] | None = None
+    activity: asyncio.Task[None] | None = None
+    activity_kind: str = ""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -116,10 +118,11 @@ class TelegramOutbox:
     latest state wins) to stay clear of flood control."""
 
     def __init__(self, bot: Bot, *, upload_limit: int = CLOUD_UPLOAD_LIMIT, progress_interval: float = 1.0,
-                 payloads: CallbackPayloads | None = None) -> None:  # fmt: skip
+                 activity_interval: float = 4.5, payloads: CallbackPayloads | None = None) -> None:  # fmt: skip
         self.bot = bot
         self.upload_limit = upload_limit
         self.progress_interval = progress_interval
+        self.activity_interval = activity_interval  # Telegram shows a chat action for 5 s
         self.payloads = payloads or CallbackPayloads()
         self._progress: dict[tuple[str, str], _Progress] = {}
 
@@ -180,23 +183,51 @@ class TelegramOutbox:
         return str(message.message_id)
 
     async def _show_progress(self, action: ShowProgress) -> str | None:
-        state = self._progress.setdefault((action.chat.key, action.key), _Progress())
+        key = (action.chat.key, action.key)
+        state = self._progress.setdefault(key, _Progress())
         text = action.text if action.done else f"{action.text}\n{progress_bar(action.percent)}"
         async with state.lock:
             state.latest = action
             if state.message_id is None:
                 message = await self._call(self.bot.send_message, action.chat, action.reply_to, text=text)
                 state.message_id, state.text, state.edited_at = message.message_id, text, time.monotonic()
-                return str(state.message_id)
-            wait = state.edited_at + self.progress_interval - time.monotonic()
-            if wait > 0 and not action.done:
-                if state.flusher is None or state.flusher.done():
-                    state.flusher = asyncio.get_running_loop().create_task(self._flush_progress(state, wait))
-                return str(state.message_id)
-            await self._edit_progress(state, text)
+            elif action.done or state.edited_at + self.progress_interval <= time.monotonic():
+                await self._edit_progress(state, text)
+            elif state.flusher is None or state.flusher.done():
+                wait = state.edited_at + self.progress_interval - time.monotonic()
+                state.flusher = asyncio.get_running_loop().create_task(self._flush_progress(state, wait))
         if action.done:
-            self._progress.pop((action.chat.key, action.key), None)
+            self._progress.pop(key, None)
+            if state.activity is not None:
+                state.activity.cancel()
+        else:
+            # while work runs, Telegram's own indicator ("sending video…") shows it too
+            kind = ChatAction.UPLOAD_VIDEO if action.stage == "rendering" else ChatAction.TYPING
+            if kind != state.activity_kind:
+                if state.activity is not None:
+                    state.activity.cancel()
+                state.activity_kind = kind
+                state.activity = asyncio.get_running_loop().create_task(self._keep_active(state, kind))
         return str(state.message_id)
+
+    async def _keep_active(self, state: _Progress, kind: str) -> None:
+        while state.latest is not None and not state.latest.done:
+            where = self._where(state.latest.chat, None)
+            try:
+                await self.bot.send_chat_action(**where, action=kind)
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+            except TelegramError as exc:
+                log.debug("chat action failed: %s", exc)  # cosmetic: the progress message says it all
+            await asyncio.sleep(self.activity_interval)
+
+    async def close(self) -> None:
+        """Stop background edits and chat actions (at shutdown)."""
+        for state in self._progress.values():
+            for task in (state.flusher, state.activity):
+                if task is not None:
+                    task.cancel()
+        self._progress.clear()
 
     async def _flush_progress(self, state: _Progress, wait: float) -> None:
         await asyncio.sleep(wait)
@@ -249,6 +280,10 @@ class TelegramOutbox:
 
     async def _send_movie(self, action: SendMovie) -> str:
         size = self._check_size(action.path, self.upload_limit)
+        try:
+            await self.bot.send_chat_action(**self._where(action.chat, None), action=ChatAction.UPLOAD_VIDEO)
+        except TelegramError as exc:
+            log.debug("chat action failed: %s", exc)  # cosmetic
         data = action.path.read_bytes()
         thumbnail = thumbnail_jpeg(action.poster) if action.poster is not None else None
         caption = action.caption

@@ -36,6 +36,9 @@ async def test_progress_is_one_message_edited_in_place(
     for pct, stage in ((0, "queued"), (30, "planning"), (30, "planning"), (65, "rendering")):
         ids.add(await outbox.send(ShowProgress(chat=chat, key="p1:v1", stage=stage, percent=pct,
                                                text=f"v1: {stage}… {pct}%")))  # fmt: skip
+    # while work runs, Telegram's own indicator shows it too: "sending video…" during rendering
+    upload = {"chat_id": -100555, "action": "upload_video", "message_thread_id": 9}
+    await fake.wait_for(lambda: upload in fake.chat_actions, timeout=5)
     ids.add(await outbox.send(ShowProgress(chat=chat, key="p1:v1", stage="done", percent=100, text="v1: done",
                                            done=True)))  # fmt: skip
     (posted,) = fake.posted(-100555)
@@ -47,8 +50,10 @@ async def test_progress_is_one_message_edited_in_place(
     second = await outbox.send(ShowProgress(chat=chat, key="p2", stage="x", percent=10, text="same"))
     outbox._progress[(chat.key, "p2")].text = "stale"  # as after a restart: we don't know what it says
     again = await outbox.send(ShowProgress(chat=chat, key="p2", stage="x", percent=10, text="same"))
-    assert again == second and fake.calls[-1][0] == "editMessageText"
+    assert again == second and [m for m, _ in fake.calls if m != "sendChatAction"][-1] == "editMessageText"
     assert fake.posted(-100555)[-1].edits == []  # the fake refused the edit as "not modified"
+    # while work runs, Telegram's own indicator shows it: "uploading video…" during rendering
+    assert {"chat_id": -100555, "action": "upload_video", "message_thread_id": 9} in fake.chat_actions
 
 
 async def test_progress_edits_are_spaced_and_the_latest_wins(fake: FakeTelegram, tmp_path: Path) -> None:
