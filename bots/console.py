@@ -55,9 +55,14 @@ class ConsoleOutbox:
         self.out = out
         self.movies_dir = movies_dir
         self._ids = itertools.count(1)
+        # unique per session: the store keeps links to earlier sessions' messages
+        self._session = uuid.uuid4().hex[:6]
         self._progress: dict[str, tuple[str, str]] = {}  # key -> (message id, last text)
         self.buttons: list[tuple[Button, str]] = []  # the last buttons shown, with their message id
         self.movie_ids: dict[int, str] = {}  # version -> message id
+
+    def _next_id(self) -> str:
+        return f"c{self._session}-{next(self._ids)}"
 
     def _print(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -71,12 +76,12 @@ class ConsoleOutbox:
 
     async def send(self, action: Action) -> str | None:
         if isinstance(action, ShowProgress):
-            mid, last = self._progress.get(action.key, (f"c{next(self._ids)}", ""))
+            mid, last = self._progress.get(action.key) or (self._next_id(), "")
             if action.text != last:
                 self._print(f"bot: {action.text}")
             self._progress[action.key] = (mid, action.text)
             return mid
-        mid = f"c{next(self._ids)}"
+        mid = self._next_id()
         if isinstance(action, Say):
             self._print("bot: " + action.text.replace("\n", "\n     "))
             self._show_buttons(action.buttons, mid)
@@ -148,7 +153,10 @@ def line_to_event(line: str, chat: ChatRef, user: UserRef, outbox: ConsoleOutbox
     if tokens and (files := _paths(tokens)):
         return _media(common, files)  # paths dragged into the terminal (absolute ones start with /)
     if m := re.match(r"^@v(\d+)\s+(.+)$", text):
-        return TextReceived(**common, text=m.group(2), reply_to=outbox.movie_ids.get(int(m.group(1))))
+        n, words = int(m.group(1)), m.group(2)
+        if n in outbox.movie_ids:
+            return TextReceived(**common, text=words, reply_to=outbox.movie_ids[n])
+        return TextReceived(**common, text=f"go back to v{n} but {words}")  # a movie of an earlier session
     if text.startswith("/"):
         name, _, args = text[1:].partition(" ")
         return CommandReceived(**common, name=name, args=args.strip())

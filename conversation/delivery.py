@@ -17,6 +17,7 @@ log = logging.getLogger("conversation.delivery")
 
 STAGE_WORDS = {
     "queued": "queued",
+    "materialise": "fetching your files",
     "intake": "reading files",
     "analysis": "looking at your media",
     "planning": "planning the cut",

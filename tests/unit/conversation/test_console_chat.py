@@ -95,6 +95,11 @@ def test_lines_become_events(tmp_path: Path) -> None:
     assert isinstance(cmd, CommandReceived) and cmd.name == "settings" and cmd.args == "aspect vertical"
     assert isinstance(line_to_event("slower start", chat, user, out), TextReceived)
     assert line_to_event("   ", chat, user, out) is None
+    earlier = line_to_event("@v3 slower", chat, user, out)  # a movie from an earlier session
+    assert isinstance(earlier, TextReceived) and earlier.text == "go back to v3 but slower"
+    out.movie_ids[3] = "cX-7"
+    reply = line_to_event("@v3 slower", chat, user, out)
+    assert isinstance(reply, TextReceived) and reply.text == "slower" and reply.reply_to == "cX-7"
     out.buttons = [(__import__("conversation.actions", fromlist=["Button"]).Button(label="Shorter", payload="say:shorter"), "c9")]
     press = line_to_event("1", chat, user, out)
     assert isinstance(press, ChoiceMade) and press.payload == "say:shorter" and press.message_id == "c9"
