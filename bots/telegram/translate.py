@@ -118,9 +118,9 @@ def file_specs(message: Message) -> list[FileSpec]:
         name = v.file_name or f"video_{v.file_unique_id}.{_ext(v.mime_type, 'mp4')}"
         specs.append(FileSpec(v.file_id, name, v.file_size, v.mime_type or "video/mp4", False))
     if message.animation is not None:
-        a = message.animation
-        name = a.file_name or f"animation_{a.file_unique_id}.mp4"
-        specs.append(FileSpec(a.file_id, name, a.file_size, a.mime_type or "video/mp4", False))
+        gif = message.animation
+        name = gif.file_name or f"animation_{gif.file_unique_id}.mp4"
+        specs.append(FileSpec(gif.file_id, name, gif.file_size, gif.mime_type or "video/mp4", False))
     if message.video_note is not None:
         n = message.video_note
         specs.append(
@@ -132,10 +132,7 @@ def file_specs(message: Message) -> list[FileSpec]:
         name = a.file_name or f"{fallback}.{_ext(a.mime_type, 'mp3')}"
         specs.append(FileSpec(a.file_id, name, a.file_size, a.mime_type, False))
     if message.voice is not None:
-        v = message.voice
-        specs.append(
-            FileSpec(
-                v.file_id, f"voice_{v.file_unique_id}.ogg", v.file_size, v.mime_type or "audio/ogg", False
-            )
-        )
+        voice = message.voice
+        name = f"voice_{voice.file_unique_id}.ogg"
+        specs.append(FileSpec(voice.file_id, name, voice.file_size, voice.mime_type or "audio/ogg", False))
     return specs

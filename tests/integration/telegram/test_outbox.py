@@ -212,3 +212,10 @@ async def test_webhook_mode_receives_updates_with_the_secret(
         await asyncio.sleep(0)
     finally:
         await bot.stop()
+
+
+def test_main_without_a_token_exits_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
+    from bots.telegram.app import main
+
+    assert main(None, ScriptedCore) == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bots.telegram.app import TelegramBot
+from bots.telegram.app import TelegramBot, build_application
 from conversation.actions import Say
 from conversation.events import (
     ChatRef,
@@ -240,3 +240,53 @@ async def test_forum_topic_is_its_own_conversation_and_replies_stay_in_it(
 def _chat(user: dict) -> ChatRef:
     """Where to send an action straight to a user's private chat."""
     return ChatRef(platform="telegram", chat_id=str(user["id"]))
+
+
+async def test_a_failed_download_is_reported_and_the_other_files_still_arrive(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore], tiny_media
+) -> None:
+    _, core = scripted
+    ann = users.user("Ann")
+    chat = users.private(ann)
+    fake.fail("getFile", times=1, status=500, description="Internal Server Error")
+    users.album(ann, chat, [tiny_media.photo(f"f{i}.jpg", seed=i) for i in range(3)], media_group_id="G9")
+    (event,) = await core.wait_events(1)
+    assert isinstance(event, MediaReceived)
+    problems = [f.problem for f in event.files]
+    assert problems == ["download_failed", None, None]
+    assert all(f.path is not None for f in event.files[1:])
+
+
+async def test_a_local_bot_api_server_lifts_the_download_limit(tmp_path: Path) -> None:
+    async with FakeTelegram(local_mode=True) as fake:
+        users = TelegramUsers(fake)
+        bot = build_application(fake.token, ScriptedCore, api_url=f"{fake.base}/bot", download_dir=tmp_path)
+        assert bot.download_limit == bot.upload_limit == 2000 * MB  # TELEGRAM_API_URL set: local server
+        await bot.start(poll_timeout=1)
+        try:
+            ann = users.user("Ann")
+            big = b"\0\0\0\x18ftypmp42" + bytes(21 * MB)
+            users.video(ann, users.private(ann), big, file_name="long.mp4")
+            (event,) = await bot.core.wait_events(1, timeout=30)
+            (f,) = event.files
+            assert f.problem is None and f.size_bytes == len(big)
+        finally:
+            await bot.stop()
+
+
+async def test_an_unexpected_error_is_logged_with_a_ref_and_the_chat_told(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore], caplog
+) -> None:
+    _, core = scripted
+    caplog.errors_expected = True  # this test logs an ERROR on purpose
+
+    async def react(core: ScriptedCore, event: Event) -> None:
+        raise RuntimeError("bug in the core")
+
+    core.react = react
+    ann = users.user("Ann")
+    users.says(ann, users.private(ann), "/make")
+    answer = await fake.wait_for_text("Something went wrong (ref ")
+    ref = (answer.text or "").split("ref ")[1].split(")")[0]
+    assert any(ref in r.getMessage() and r.exc_info for r in caplog.records)
+    assert "bug in the core" not in (answer.text or "")
