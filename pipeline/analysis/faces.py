@@ -12,16 +12,18 @@ import numpy as np
 
 from pipeline.models import Box
 
-_local = threading.local()  # one detector per thread: cheap to build, and no shared state
+# dlib holds the GIL while it runs; two threads calling it at once were 4-10x slower here than
+# taking turns, so detection is serialised (the other thread does decoding/OpenCV meanwhile).
+_lock = threading.Lock()
+_detectors: list = []
 
 
 def _detector():  # type: ignore[no-untyped-def]
-    det = getattr(_local, "detector", None)
-    if det is None:
+    if not _detectors:
         import dlib
 
-        det = _local.detector = dlib.get_frontal_face_detector()
-    return det
+        _detectors.append(dlib.get_frontal_face_detector())
+    return _detectors[0]
 
 
 # dlib's scores: real faces scored 1.5+ here, a JPEG-artefact hit on a flight suit 0.07
@@ -33,7 +35,9 @@ def detect_faces(rgb: np.ndarray, min_score: float = MIN_SCORE) -> list[Box]:
     h, w = rgb.shape[:2]
     if h < 40 or w < 40:
         return []
-    rects, scores, _ = _detector().run(np.ascontiguousarray(rgb), 0, 0.0)
+    image = np.ascontiguousarray(rgb)
+    with _lock:
+        rects, scores, _ = _detector().run(image, 0, 0.0)
     boxes = []
     for rect, score in sorted(zip(rects, scores, strict=True), key=lambda rs: -rs[1]):
         if score < min_score:

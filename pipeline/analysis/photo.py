@@ -19,7 +19,7 @@ from pipeline.analysis.tagging import colour_tags, shape_tags
 from pipeline.models import Box, MediaItem, PhotoAnalysis
 
 WORK_SIDE = 640  # metrics, hashes and features
-FACE_SIDE = 1024  # faces need more pixels: dlib's HOG window is 80 px
+FACE_SIDE = 800  # faces need more pixels: dlib's HOG window is 80 px (faces >= 1/10 of the long side)
 
 
 @dataclass(frozen=True)
