@@ -68,10 +68,10 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
     reserves = by_rank(pool.reserves)
     factor = 1.0
     lengths = build_grid(song, duration, req.pace, mood_pace, factor)
-    for _ in range(80):
+    for _ in range(240):
         if len(lengths) <= len(good) or (len(lengths) <= len(good) + len(reserves) and factor >= 1.8):
             break
-        factor *= 1.08
+        factor *= 1.03  # fine steps: don't overshoot into fewer shots than the material allows
         lengths = build_grid(song, duration, req.pace, mood_pace, factor)
     n = len(lengths)
     n_good = min(n, len(good))

@@ -31,17 +31,18 @@ def _mean_len(plan: EditPlan, part: int) -> float | None:
 
 
 def _rhythm(parent: EditPlan, plan: EditPlan) -> list[str]:
-    """The part of the movie whose shot lengths changed most, if any changed noticeably."""
-    best: tuple[float, str] | None = None
+    """The parts of the movie whose shot lengths changed noticeably, biggest change first."""
+    changes: list[tuple[float, str]] = []
     for part, label in enumerate(("start", "middle", "end")):
         a, b = _mean_len(parent, part), _mean_len(plan, part)
         if a is None or b is None:
             continue
         change = abs(b - a) / a
-        if change >= 0.15 and (best is None or change > best[0]):
+        if change >= 0.08:
             word = "slower" if b > a else "faster"
-            best = (change, f"{label} {word} (shots {b:.1f} s instead of {a:.1f} s)")
-    return [best[1]] if best else []
+            changes.append((change, f"{label} {word} (shots {b:.1f} s instead of {a:.1f} s)"))
+    changes.sort(key=lambda c: -c[0])
+    return [text for _, text in changes[:2]]
 
 
 def summarize_changes(parent: EditPlan, plan: EditPlan, library: Library) -> str:
