@@ -12,6 +12,7 @@ import inspect
 import logging
 import re
 import secrets
+import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -198,7 +199,11 @@ class MovieBot(discord.Client):
             )
         else:
             return  # stickers, embeds only: nothing the core understands
-        await self.deliver(event)
+        try:
+            await self.deliver(event)
+        finally:
+            # the core has copied what it keeps into the media store by now: no second copy lingers
+            shutil.rmtree(self._download_dir / str(message.id), ignore_errors=True)
 
     async def _download(
         self, message: discord.Message, attachment: discord.Attachment, index: int

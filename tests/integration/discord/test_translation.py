@@ -41,6 +41,7 @@ class ScriptedCore:
         self.events: list[Event] = []
         self.sent: list[tuple[Action, str | None]] = []
         self.errors: list[Exception] = []
+        self.contents: dict[Path, bytes] = {}  # downloaded files as they were while handled
 
     async def send(self, action: Action) -> str | None:
         try:
@@ -53,6 +54,9 @@ class ScriptedCore:
 
     async def handle(self, event: Event) -> None:
         self.events.append(event)
+        for f in getattr(event, "files", ()):
+            if f.path is not None:
+                self.contents[f.path] = f.path.read_bytes()
         if self.script is not None:
             await self.script(self, event)
 
@@ -165,9 +169,10 @@ async def test_two_members_upload_attachments_into_the_thread(
     assert from_bob.caption == "from bob" and from_carol.caption is None
     (jpg,) = from_bob.files
     assert jpg.name == "beach.jpg" and jpg.mime == "image/jpeg" and jpg.path is not None
-    assert jpg.path.read_bytes() == photo and jpg.size_bytes == len(photo)
+    assert cores[0].contents[jpg.path] == photo and jpg.size_bytes == len(photo)
+    assert not jpg.path.exists()  # the download is removed once the core has had it
     mp4, huge = from_carol.files
-    assert mp4.path is not None and mp4.path.read_bytes() == clip
+    assert mp4.path is not None and cores[0].contents[mp4.path] == clip
     assert huge.path is None and huge.problem == "too_large" and huge.limit_bytes == 1_000_000
     assert huge.size_bytes == 3_000_000
 
@@ -382,7 +387,7 @@ async def test_failed_download_is_reported_and_the_rest_still_arrives(
     (event,) = core.events
     gone, ok = event.files
     assert gone.problem == "download_failed" and gone.path is None
-    assert ok.problem is None and ok.path is not None and ok.path.read_bytes() == b"\xff\xd8\xff 2"
+    assert ok.problem is None and ok.path is not None and core.contents[ok.path] == b"\xff\xd8\xff 2"
 
 
 async def test_recover_runs_once_when_the_gateway_is_ready(fake_discord: FakeDiscord, start_bot: Any) -> None:
@@ -425,7 +430,7 @@ async def test_direct_messages_are_private_chats(
     text, media = cores[0].events
     assert text.chat == media.chat == ChatRef(platform="discord", chat_id=dm, is_group=False)
     assert text.user.name == "bob" and not text.user.is_chat_admin
-    assert media.files[0].path is not None and media.files[0].path.read_bytes() == photo
+    assert media.files[0].path is not None and cores[0].contents[media.files[0].path] == photo
     assert [m["content"] for m in fake.bot_messages(dm)] == ["got text", "got media"]
 
 
