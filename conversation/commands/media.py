@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from conversation import texts
+from conversation.actions import ShowActivity
 from conversation.commands.guard import advance, allowed
 from conversation.context import Ctx
 from conversation.events import IncomingFile
@@ -54,6 +55,7 @@ async def receive(ctx: Ctx, files: tuple[IncomingFile, ...]) -> None:
     kinds: list[MediaKind] = []
     again = 0
     if wanted:
+        await ctx.deps.outbox.send(ShowActivity(chat=ctx.chat, kind="typing"))  # intake can take a moment
         report = await ctx.deps.pipeline.intake([f.path for f in wanted])
         given = {f.path.name: f.name for f in wanted if f.path is not None}
         for r in report.rejected:

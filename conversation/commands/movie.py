@@ -143,13 +143,17 @@ async def describe(ctx: Ctx, text: str) -> None:
     prompt = f"{ctx.project.request.prompt} {text}".strip()[-1000:]
     request = request.model_copy(update={"prompt": prompt})
     summary = ", ".join(result.understood)
+    # words the parser didn't take stay in the prompt for the planner; a named file it couldn't
+    # find is worth saying ("end on the sunset" with no sunset among the photos)
+    explained = [u for u in result.unclear if u.endswith(")")]
+    missed = f" (Not done: {'; '.join(explained)}.)" if explained else ""
     records = await ctx.store.list_media(ctx.project.id)
     if not any(r.item.kind != MediaKind.MUSIC for r in records):
         await ctx.update_project(request=request)
         got = f": {summary}" if summary else ""
-        await ctx.say(f"Noted{got}. Now send photos, clips and a song, then /make.")
+        await ctx.say(f"Noted{got}.{missed} Now send photos, clips and a song, then /make.")
         return
-    await ctx.say(f"Got it{': ' + summary if summary else ''}. Making your movie…")
+    await ctx.say(f"Got it{': ' + summary if summary else ''}.{missed} Making your movie…")
     await start_version(ctx, request, parent=None, summary=summary or "first cut")
 
 

@@ -18,6 +18,7 @@ async def test_new_upload_describe_deliver_refine(chat: Chat, tiny_media) -> Non
     await chat.send(ann, "make it 12 seconds, upbeat, end on the sunset")  # no sunset: said so, rest kept
     got = chat.expect(Say, "Got it")
     assert "12 seconds long" in got.text and "upbeat" in got.text
+    assert "Not done: the sunset (I can't find it among the files)" in got.text
     chat.expect(ShowProgress, "v1: queued")
     await chat.settle()
     board = chat.expect(SendPicture, "Plan v1: 4 shots on a 120 BPM song, 12 s")
