@@ -103,7 +103,8 @@ class Pipeline:
             plan = candidate
             critiques.append(verdict)
         await progress("planning", 1.0)
-        return PlanOutcome(plan=plan, critiques=tuple(critiques))
+        drain = getattr(brain, "drain_notes", None)  # a brain that fell back says so (GeminiBrain)
+        return PlanOutcome(plan=plan, critiques=tuple(critiques), notes=tuple(drain()) if drain else ())
 
     def render_spec(
         self,
