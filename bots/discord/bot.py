@@ -116,13 +116,13 @@ class MovieBot(discord.Client):
             ref = secrets.token_hex(2)
             log.exception("error ref %s handling %s in %s", ref, event.type, event.chat.key)
             try:
-                await self.outbox._post(event.chat, texts.SOMETHING_WRONG.format(ref=ref))
+                await self.outbox.post(event.chat, texts.SOMETHING_WRONG.format(ref=ref))
             except Exception:
                 log.exception("could not report error ref %s", ref)
 
     async def command(self, interaction: discord.Interaction, name: str, args: str = "") -> None:
         """A slash command: acknowledge now ("thinking…"), let the core answer through follow-ups."""
-        await interaction.response.defer(thinking=True)
+        acknowledged = await _acknowledge(interaction, thinking=True)
         if interaction.guild_id is not None:
             self.outbox.upload_limits[interaction.guild_id] = interaction.filesize_limit
         chat = await self._chat(interaction.channel, interaction.channel_id)
@@ -130,14 +130,17 @@ class MovieBot(discord.Client):
         event = CommandReceived(
             chat=chat, user=user, event_id=str(interaction.id), name=name, args=args.strip()
         )
-        pending = PendingInteraction(interaction, channel_id=interaction.channel_id or 0)
+        # a late (expired) interaction has no placeholder to answer: replies go to the channel
+        pending = PendingInteraction(
+            interaction, channel_id=interaction.channel_id or 0, closed=not acknowledged
+        )
         token = current_interaction.set(pending)
         try:
             await self.deliver(event)
         finally:
             current_interaction.reset(token)
             pending.closed = True
-        if not pending.answered:
+        if acknowledged and not pending.answered:
             # the core answered elsewhere (or not at all): don't leave "thinking…" hanging
             try:
                 await interaction.delete_original_response()
@@ -234,7 +237,7 @@ class MovieBot(discord.Client):
             return
         payload = translate.choice_payload(dict(interaction.data or {}))
         # acknowledge without a placeholder: the press is answered by ordinary messages
-        await interaction.response.defer()
+        await _acknowledge(interaction, thinking=False)
         if payload is None:
             return
         chat = await self._chat(interaction.channel, interaction.channel_id)
@@ -275,6 +278,17 @@ class MovieBot(discord.Client):
                 message_id=str(event.message_id), emoji=str(event.emoji), removed=removed,
             )
         )  # fmt: skip
+
+
+async def _acknowledge(interaction: discord.Interaction, *, thinking: bool) -> bool:
+    """Defer within Discord's 3 s. If we were too late (the process was stalled), Discord has
+    already shown the user an error; the command itself still goes to the core, not lost."""
+    try:
+        await interaction.response.defer(thinking=thinking)
+        return True
+    except discord.NotFound:
+        log.warning("interaction %s expired before it was acknowledged", interaction.id)
+        return False
 
 
 def _shape(commands: Any) -> list[tuple[str, str, list[tuple[str, str, list[str]]]]]:

@@ -63,7 +63,7 @@ class DiscordOutbox:
                 return None
             case SendPicture():
                 file = discord.File(action.path, filename=action.path.name)
-                return await self._post(action.chat, action.caption, files=[file], reply_to=action.reply_to)
+                return await self.post(action.chat, action.caption, files=[file], reply_to=action.reply_to)
             case SendMovie():
                 return await self._movie(action)
             case StartThread():
@@ -93,7 +93,7 @@ class DiscordOutbox:
             return None
         return pending
 
-    async def _post(
+    async def post(
         self,
         chat: Any,
         text: str,
@@ -131,7 +131,7 @@ class DiscordOutbox:
     # ---- actions -------------------------------------------------------------------------
 
     async def _say(self, action: Say) -> str:
-        return await self._post(
+        return await self.post(
             action.chat, action.text, view=translate.view_for(action.buttons), reply_to=action.reply_to
         )
 
@@ -162,7 +162,7 @@ class DiscordOutbox:
         name = f"movie-v{action.version}.mp4" if action.version else Path(action.path).name
         file = discord.File(action.path, filename=name)
         try:
-            return await self._post(
+            return await self.post(
                 action.chat,
                 text,
                 files=[file],

@@ -53,6 +53,7 @@ class DiscordRest:
     commands: list[dict[str, Any]]
     typing: list[str]
     _rate_limited: int
+    ack_deadline: float
 
     @property
     def upload_limit(self) -> int:
@@ -272,7 +273,7 @@ class DiscordRest:
             return api_error(404, 10062, "Unknown interaction")
         if inter["responses"]:
             return api_error(400, 40060, "Interaction has already been acknowledged.")
-        if time.monotonic() - inter["created"] > ACK_DEADLINE_S:
+        if time.monotonic() - inter["created"] > self.ack_deadline:
             inter["expired"] = True
             return api_error(404, 10062, "Unknown interaction")
         parsed = await self._read_body(request)

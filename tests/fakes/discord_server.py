@@ -30,7 +30,7 @@ from aiohttp import WSMsgType, web
 
 from tests.fakes import discord_payloads as P
 from tests.fakes.discord_payloads import FakeUser, snowflake
-from tests.fakes.discord_rest import DiscordRest, api_error
+from tests.fakes.discord_rest import ACK_DEADLINE_S, DiscordRest, api_error
 
 
 class FakeDiscord(DiscordRest):
@@ -60,6 +60,7 @@ class FakeDiscord(DiscordRest):
         self.interactions: dict[str, dict[str, Any]] = {}
         self.commands: list[dict[str, Any]] = []
         self.typing: list[str] = []
+        self.ack_deadline = ACK_DEADLINE_S  # seconds Discord waits for an interaction's acknowledgement
         self.cdn_broken: set[str] = set()  # attachment file names the CDN answers 404 for
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
         self.identify: dict[str, Any] | None = None

@@ -446,3 +446,23 @@ async def test_a_dropped_gateway_is_resumed_and_events_keep_coming(
         await fake.user_message(fake.owner, fake.channel_id, "still there?", mention_bot=True)
         await fake.wait_for(lambda: core.events)
     assert fake.connections == 2 and core.events[0].text == "still there?"
+
+
+async def test_a_command_acknowledged_too_late_still_reaches_the_core(
+    fake_discord: FakeDiscord, start_bot: Any, caplog: Any
+) -> None:
+    """A stalled process misses Discord's 3 s: the user's command is still carried out."""
+    fake = fake_discord
+
+    async def script(core: ScriptedCore, event: Event) -> None:
+        await core.send(Say(chat=event.chat, text="Making your movie"))
+
+    cores, factory = scripted(script)
+    async with start_bot(factory):
+        fake.ack_deadline = 0.0
+        inter = await fake.slash(fake.owner, fake.channel_id, "make")
+        await fake.wait_for(lambda: fake.bot_messages(fake.channel_id))
+    assert inter.get("expired") and inter["original"] is None
+    assert cores[0].events[0].name == "make"
+    assert [m["content"] for m in fake.bot_messages(fake.channel_id)] == ["Making your movie"]
+    assert "expired before it was acknowledged" in caplog.text
