@@ -30,8 +30,12 @@ class PipelineChunkRenderer:
         # the media-store key only has to be stable for this version's (immutable) plan and spec
         base = hashlib.sha256(f"{plan.model_dump_json()}|{spec.model_dump_json()}".encode()).hexdigest()
         return [
-            ChunkSpan(index=c.index, start=c.start, duration=c.end - c.start,
-                      key=hashlib.sha256(f"{base}|{c.index}".encode()).hexdigest()[:16])  # fmt: skip
+            ChunkSpan(
+                index=c.index,
+                start=c.start,
+                duration=c.end - c.start,
+                key=hashlib.sha256(f"{base}|{c.index}".encode()).hexdigest()[:16],
+            )  # fmt: skip
             for c in plan_chunks(plan, spec, max_seconds=self.max_chunk_seconds)
         ]
 
@@ -41,11 +45,18 @@ class PipelineChunkRenderer:
         from pipeline.render.chunks import render_chunk
 
         path, _reused = await render_chunk(
-            plan, library, spec, self.settings, chunk.index, work_dir=spec.work_dir or self.settings.work_dir / "chunks"
+            plan,
+            library,
+            spec,
+            self.settings,
+            chunk.index,
+            work_dir=spec.work_dir or self.settings.work_dir / "chunks",
         )
         return path
 
-    async def join(self, plan: EditPlan, library: Library, spec: RenderSpec, chunks: list[Path]) -> RenderResult:
+    async def join(
+        self, plan: EditPlan, library: Library, spec: RenderSpec, chunks: list[Path]
+    ) -> RenderResult:
         from pipeline.render.audio import render_audio
         from pipeline.render.chunks import join_chunks
         from pipeline.render.probe import probe_movie

@@ -84,7 +84,7 @@ class _SharedDeps:
 
 def build_workers(
     config: WorkerConfig,
-    open_deps: DepsFactory,
+    open_deps: DepsFactory | _SharedDeps,
     *,
     job_fn: JobFn | None = None,
     redis_pools: dict[str, Any] | None = None,
@@ -92,7 +92,7 @@ def build_workers(
 ) -> list[Worker]:
     """One arq Worker per queue. `job_fn` replaces run_job (tests); `redis_pools` reuses pools;
     `chunk_renderer` turns on scale-out rendering of long movies (workers.fanout)."""
-    shared = _SharedDeps(open_deps)
+    shared = open_deps if isinstance(open_deps, _SharedDeps) else _SharedDeps(open_deps)
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["deps"] = await shared.get()
@@ -133,24 +133,42 @@ async def serve(
     job_fn: JobFn | None = None,
     chunk_renderer: ChunkRenderer | None = None,
 ) -> None:
-    """Run the workers until SIGTERM/SIGINT (or, in burst mode, until the queues are empty)."""
+    """Run the workers until SIGTERM/SIGINT (or, in burst mode, until the queues are empty).
+
+    If Redis goes away (restart, failover) the workers are rebuilt with backoff instead of the
+    process exiting: queued work is in Redis or, if Redis lost it, re-enqueued by the bots."""
     logcontext.install()
-    workers = build_workers(config, open_deps, job_fn=job_fn, chunk_renderer=chunk_renderer)
+    shared = _SharedDeps(open_deps)
+    current: list[Worker] = []
+    stopping = False
     loop = asyncio.get_running_loop()
 
     def stop(sig: signal.Signals) -> None:
+        nonlocal stopping
+        stopping = True
         log.info("worker stopping on %s: running jobs go back to the queue", sig.name)
-        for w in workers:
+        for w in current:
             w.handle_sig(sig)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop, sig)
     log.info("worker serving %s", ", ".join(config.queues))
-    try:
-        await asyncio.gather(*(w.async_run() for w in workers), return_exceptions=True)
-    finally:
-        await stop_workers(workers)
+    backoff = 1.0
+    while True:
+        current[:] = build_workers(config, shared, job_fn=job_fn, chunk_renderer=chunk_renderer)
+        tasks = [asyncio.create_task(w.async_run()) for w in current]
+        try:
+            finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            await stop_workers(current)
+            await asyncio.gather(*tasks, return_exceptions=True)
+        errors = [t.exception() for t in finished if not t.cancelled() and t.exception() is not None]
+        if stopping or not errors:
+            return
+        log.warning("worker lost Redis (%s); starting again in %.0fs", errors[0], backoff)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, 30.0)
 
 
 async def stop_workers(workers: Sequence[Worker]) -> None:
@@ -160,9 +178,10 @@ async def stop_workers(workers: Sequence[Worker]) -> None:
     for w in workers:
         await asyncio.gather(*w.tasks.values(), return_exceptions=True)
         if w._pool is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # Redis may be the reason we are stopping
                 await w.pool.delete(w.health_check_key)
-            await w.pool.aclose()
+            with contextlib.suppress(Exception):
+                await w.pool.aclose()
             w._pool = None
 
 

@@ -81,3 +81,41 @@ async def test_short_movie_renders_in_one_piece(
     assert not (tmp_path / "chunk-log").exists()
     assert pipeline.render_started.is_set()
     assert isinstance(bot.movies()[0], SendMovie)
+
+
+def _renderer_chunk_api() -> bool:
+    try:
+        from pipeline.render import audio, chunks, probe  # noqa: F401
+    except ImportError:
+        return False
+    return all(hasattr(chunks, f) for f in ("plan_chunks", "render_chunk", "join_chunks"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _renderer_chunk_api(), reason="the renderer's chunk functions are not there yet")
+async def test_fan_out_with_the_real_renderer(
+    tmp_path: Path, redis_url: str, make_bot, make_tiny_set, pipeline_settings
+) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.api import Pipeline
+    from pipeline.render.probe import probe_movie
+    from workers.chunk_renderer import PipelineChunkRenderer
+
+    pipeline = Pipeline(pipeline_settings)
+    bot = await make_bot(redis_url, pipeline)
+    await bot.command("/new real")
+    await bot.upload(*make_tiny_set(4))
+    await bot.command("/make")
+    project = await bot.store.project_for_chat(bot.chat.key)
+    assert project is not None
+    await run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=PipelineChunkRenderer(pipeline_settings, 4.0),
+                           fanout_min_seconds=5)  # fmt: skip
+    await bot.wait_for(lambda: len(bot.movies()) == 1, timeout=120)
+    version = await bot.store.get_version(project.id, 1)
+    assert version is not None and version.plan is not None and version.status == "ready"
+    info = probe_movie(bot.movies()[0].path)
+    assert info["video_codec"] == "h264" and info["audio_codec"] == "aac"
+    assert abs(info["duration"] - version.plan.duration) < 0.2
+    assert info["frames"] == round(
+        version.plan.duration * 30
+    )  # chunks joined without a lost or doubled frame
+    assert len(list((pipeline_settings.work_dir / "chunks").glob("chunk-*.mp4"))) >= 2  # it did fan out

@@ -178,3 +178,37 @@ async def test_a_bot_dying_mid_delivery_is_taken_over(tmp_path: Path, redis_url:
     assert pending["pending"] == 0
     await redis.aclose()
     await store.close()
+
+
+async def test_worker_and_event_consumer_ride_out_a_redis_restart(
+    tmp_path: Path, make_bot, tiny_media, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    from conversation.jobs import JobDeps
+    from conversation.store.local_media import LocalMediaStore
+    from conversation.store.sqlite import SQLiteProjectStore
+    from workers.main import WorkerConfig, serve
+
+    server = RedisServer(tmp_path / "redis-own").start()
+    pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
+    worker_store = SQLiteProjectStore(tmp_path / "core.sqlite3")
+
+    async def open_deps() -> JobDeps:
+        return JobDeps(store=worker_store, media=LocalMediaStore(tmp_path / "media-store"), pipeline=pipeline,
+                       scratch_dir=tmp_path / "worker-scratch")  # fmt: skip
+
+    worker = asyncio.create_task(serve(WorkerConfig(redis_url=server.url, poll_delay=0.05), open_deps))
+    try:
+        bot = await make_bot(server.url, pipeline)
+        bot.start_consumer()
+        await asyncio.sleep(0.3)
+        server.restart()  # both the worker's and the bot's connections break
+        await asyncio.sleep(0.5)
+        pid = await start_movie(bot, tiny_media)  # enqueued on the restarted Redis
+        await bot.wait_for(lambda: len(bot.movies()) == 1, timeout=60)
+        assert (await bot.store.get_job(f"{pid}:v1:make")).status == "completed"  # type: ignore[union-attr]
+        assert "event stream unavailable" in caplog.text  # the bot noticed, and carried on
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+        await worker_store.close()
+        server.stop()
