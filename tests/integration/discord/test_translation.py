@@ -466,3 +466,26 @@ async def test_a_command_acknowledged_too_late_still_reaches_the_core(
     assert cores[0].events[0].name == "make"
     assert [m["content"] for m in fake.bot_messages(fake.channel_id)] == ["Making your movie"]
     assert "expired before it was acknowledged" in caplog.text
+
+
+async def test_a_command_answered_with_a_movie_attaches_it_to_the_answer(
+    fake_discord: FakeDiscord, start_bot: Any, tiny_media: Any
+) -> None:
+    fake = fake_discord
+    clip = tiny_media.clip("v3.mp4", seconds=1.0)
+
+    async def script(core: ScriptedCore, event: Event) -> None:
+        buttons = ((Button(label="Undo", payload="cmd:undo"),),)
+        await core.send(_movie(clip, event.chat, buttons=buttons))
+
+    cores, factory = scripted(script)
+    async with start_bot(factory):
+        inter = await fake.slash(fake.owner, fake.channel_id, "versions")
+        await fake.wait_for(lambda: inter["followups"])
+    answer = fake.messages[inter["original"]]
+    assert inter["followups"] == [inter["original"]]  # the placeholder became the movie
+    assert (
+        answer["content"] == "Beach v1"
+        and answer["components"][0]["components"][0]["custom_id"] == "cmd:undo"
+    )
+    assert fake.files[answer["id"]] == [("movie-v1.mp4", clip.read_bytes())]
