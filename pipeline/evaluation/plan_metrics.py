@@ -355,7 +355,10 @@ def likeness(library: Library, a: Segment, b: Segment) -> float:
 
 def m_flow(plan: EditPlan, library: Library) -> Metric:
     """Neighbouring shots should differ: alike shots back to back feel like a repeat."""
-    pairs = list(zip(plan.segments, plan.segments[1:], strict=False))
+    # the same shot twice in a row is variety's fault, not counted again here
+    pairs = [
+        (a, b) for a, b in zip(plan.segments, plan.segments[1:], strict=False) if a.media_id != b.media_id
+    ]
     if not pairs:
         return Metric("flow", 1.0)
     sims = [likeness(library, a, b) for a, b in pairs]

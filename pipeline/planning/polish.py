@@ -38,7 +38,8 @@ def polish_order(seq: list[str], beats: list[StoryBeat], library: Library, pinne
     """A better order of the same shots (same-kind swaps only), deterministic."""
     seq = list(seq)
     tags = {m: content_tags(library, m) for m in seq}
-    movable = [i for i, m in enumerate(seq) if m not in pinned]
+    # the opening and closing shots were chosen for the story: only the middle is reshuffled
+    movable = [i for i, m in enumerate(seq) if m not in pinned and 0 < i < len(seq) - 1]
     best = _objective(seq, beats, library, tags)
     for _ in range(3):
         improved = False
