@@ -60,7 +60,11 @@ async def on_update(ctx: Ctx, update: JobUpdate, version: Version) -> None:
         mid = await out.send(SendPicture(chat=ctx.chat, path=path, caption=caption))  # type: ignore[arg-type]
         await _link(ctx, mid, n, "storyboard")
     elif update.kind == "done":
-        await advance(ctx, "done", current_version=n, request=version.request)
+        newer = ctx.project.current_version is not None and ctx.project.current_version > n
+        if newer and version.parent is not None and version.parent < (ctx.project.current_version or 0):
+            await advance(ctx, "done")  # a later version is already current: don't step back to this one
+        else:
+            await advance(ctx, "done", current_version=n, request=version.request)
         await out.send(ShowProgress(chat=ctx.chat, key=key, stage="done", percent=100, text=f"v{n}: done", done=True))
         await send_movie(ctx, version, fresh=True)
     elif update.kind == "failed":

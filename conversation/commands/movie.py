@@ -4,6 +4,7 @@ version bookkeeping (supersede what's running, so concurrent edits stack instead
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from conversation import texts
 from conversation.actions import ShowProgress
@@ -44,8 +45,11 @@ async def start_version(
     summary: str,
     versions: list[Version] | None = None,
     records: list[MediaRecord] | None = None,
+    rebase: Callable[[PlanRequest], PlanRequest] | None = None,
 ) -> Version | None:
-    """`versions`/`records` may be passed when the caller just read them (one read per event)."""
+    """`versions`/`records` may be passed when the caller just read them (one read per event).
+    `rebase` re-applies this edit on top of another request: used when another process made a
+    version between our read and our write, so its edit isn't lost under ours."""
     assert ctx.project is not None
     project = ctx.project
     if records is None:
@@ -71,6 +75,15 @@ async def start_version(
         created_at=now,
     )
     version = await create_next(ctx.store, draft, versions)
+    expected = max((v.number for v in versions), default=0) + 1
+    if version.number != expected:  # another process made versions meanwhile: stack on them
+        fresh = [v for v in await ctx.store.list_versions(project.id) if v.number != version.number]
+        others = [v for v in fresh if v.number >= expected and v.status != "cancelled"]
+        if others and rebase is not None:
+            request = rebase(max(others, key=lambda v: v.number).request)
+            version = version.model_copy(update={"request": request})
+            await ctx.store.update_version(version)
+        running = in_flight([v for v in fresh if v.number < version.number])
     await stop_running(ctx, running, f"replaced by v{version.number}")
     await advance(ctx, "refine" if parent else "make", request=request)
     jid = job_id(project.id, version)
@@ -195,7 +208,14 @@ async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus
         await ctx.say(f"v{parent.number} already looks like that ({summary}).{missed}")
         return
     await ctx.say(f"Got it: {summary}.{missed} Making it from v{parent.number}…")
-    await start_version(ctx, request, parent=parent, summary=summary, versions=versions, records=records)
+
+    def rebase(other: PlanRequest) -> PlanRequest:
+        return apply_edits(other, list(result.commands), current_duration=duration,
+                           music_ids=cat.music_ids, current_music=cat.current_music)  # fmt: skip
+
+    duration = parent.plan.duration if parent.plan else None
+    await start_version(ctx, request, parent=parent, summary=summary, versions=versions, records=records,
+                        rebase=rebase)  # fmt: skip
     if result.question:
         await _ask(ctx, result)
 

@@ -132,3 +132,35 @@ async def test_vote_between_two_versions(group: Chat, tiny_media) -> None:  # ty
     assert project is not None and project.current_version == 1 and project.ballot is None
     await chat.press(bob, "vote:v1-vs-v2:2")
     chat.expect(Say, "That vote is closed")
+
+
+async def test_two_processes_editing_at_once_lose_nothing(tmp_path, standin, tiny_media) -> None:  # type: ignore[no-untyped-def]
+    """Two bot processes (two cores, one database) take two people's edits at the same moment."""
+    first = Chat(tmp_path, standin, group=True)
+    second = Chat(tmp_path, standin, group=True)  # its own store connection, queue, core and locks
+    try:
+        await _group_with_movie(first, tiny_media)
+        project = await first.store.project_for_chat(first.ref.key)
+        assert project is not None
+        await asyncio.gather(first.send(ann, "make it vertical"), second.send(bob, "drop sunset"))
+        await first.settle()
+        await second.settle()
+        versions = await first.store.list_versions(project.id)
+        assert [v.number for v in versions] == [1, 2, 3]  # each edit made one version: none twice
+        records = {r.item.original_name: r.media_id for r in await first.store.list_media(project.id)}
+        last = versions[-1]
+        assert last.request.aspect == "9:16" and records["sunset.jpg"] in last.request.exclude
+        final = await first.store.get_project(project.id)
+        assert final is not None and final.current_version == 3
+        # one redelivered update reaching both processes is applied once
+        from conversation.events import TextReceived
+
+        ev = TextReceived(chat=first.ref, user=ann, event_id="dup-1", text="square")
+        await asyncio.gather(first.core.handle(ev), second.core.handle(ev))
+        await first.settle()
+        await second.settle()
+        assert len(await first.store.list_versions(project.id)) == 4
+    finally:
+        await second.queue.close()
+        await first.close()
+        await second.store.close()
