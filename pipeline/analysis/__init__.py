@@ -96,12 +96,11 @@ async def analyse_media(
 
 
 def _load_cached(cache: AnalysisCache, item: MediaItem) -> Analysis | None:
-    model: type[Analysis] = {
-        MediaKind.PHOTO: PhotoAnalysis,
-        MediaKind.VIDEO: VideoAnalysis,
-        MediaKind.MUSIC: MusicAnalysis,
-    }[item.kind]
-    return cache.load(item.kind.value, item.sha256, model)
+    if item.kind == MediaKind.PHOTO:
+        return cache.load("photo", item.sha256, PhotoAnalysis)
+    if item.kind == MediaKind.VIDEO:
+        return cache.load("video", item.sha256, VideoAnalysis)
+    return cache.load("music", item.sha256, MusicAnalysis)
 
 
 def _analyse_visual(item: MediaItem, cache: AnalysisCache) -> Analysis:

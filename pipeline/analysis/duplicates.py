@@ -84,7 +84,7 @@ def _inliers(
     good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < 0.75 * m[1].distance]
     if len(good) < MIN_INLIERS:
         return len(good)
-    src = np.float32([pa[m.queryIdx] for m in good])
-    dst = np.float32([pb[m.trainIdx] for m in good])
+    src = np.array([pa[m.queryIdx] for m in good], dtype=np.float32)
+    dst = np.array([pb[m.trainIdx] for m in good], dtype=np.float32)
     _, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=5.0)
     return int(mask.sum()) if mask is not None else 0

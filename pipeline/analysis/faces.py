@@ -7,6 +7,7 @@ image; HOG found every frontal face in our checks at ~50 ms per 640 px image.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -15,10 +16,10 @@ from pipeline.models import Box
 # dlib holds the GIL while it runs; two threads calling it at once were 4-10x slower here than
 # taking turns, so detection is serialised (the other thread does decoding/OpenCV meanwhile).
 _lock = threading.Lock()
-_detectors: list = []
+_detectors: list[Any] = []
 
 
-def _detector():  # type: ignore[no-untyped-def]
+def _detector() -> Any:
     if not _detectors:
         import dlib
 

@@ -86,7 +86,7 @@ def analyse_photo(item: MediaItem) -> tuple[PhotoAnalysis, PhotoFeatures]:
     tags += colour_tags(arr, colourfulness, brightness, bool(faces))
     tags += shape_tags(width, height)
 
-    orb = cv2.ORB_create(nfeatures=500)
+    orb = cv2.ORB.create(nfeatures=500)
     kps, des = orb.detectAndCompute(gray, None)
     features = PhotoFeatures(
         keypoints=np.array([k.pt for k in kps], dtype=np.float32).reshape(-1, 2),

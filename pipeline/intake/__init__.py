@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline.intake import rejected
 from pipeline.intake.avprobe import gif_frame_count, gif_to_clip, probe_av
@@ -116,7 +117,7 @@ def _intake(path: Path, digest: str, settings: PipelineSettings) -> MediaItem:
         raise rejected.empty(name)
     sniffed = sniff(head)
     media_id = digest[:16]
-    common = {"id": media_id, "sha256": digest, "original_name": name, "size_bytes": size}
+    common: dict[str, Any] = {"id": media_id, "sha256": digest, "original_name": name, "size_bytes": size}
 
     if sniffed.family == "unknown":
         raise rejected.text_file(name) if looks_like_text(head) else rejected.not_media(name)

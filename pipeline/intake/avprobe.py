@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline.intake import rejected
 
@@ -52,7 +53,7 @@ def probe_av(path: Path, name: str) -> AvProbe:
     raise rejected.not_media(name)
 
 
-def _probe_video(container, stream, has_audio: bool, name: str) -> AvProbe:  # type: ignore[no-untyped-def]
+def _probe_video(container: Any, stream: Any, has_audio: bool, name: str) -> AvProbe:
     import av
 
     stream.thread_type = "AUTO"
@@ -95,7 +96,7 @@ def _probe_video(container, stream, has_audio: bool, name: str) -> AvProbe:  # t
     return AvProbe("video", duration, fps, width, height, rotation, has_audio, warnings)
 
 
-def _probe_audio(container, stream, name: str) -> AvProbe:  # type: ignore[no-untyped-def]
+def _probe_audio(container: Any, stream: Any, name: str) -> AvProbe:
     import av
 
     decoded = 0
@@ -117,7 +118,7 @@ def _probe_audio(container, stream, name: str) -> AvProbe:  # type: ignore[no-un
     return AvProbe("audio", duration, has_audio=True)
 
 
-def _duration(container, stream) -> float:  # type: ignore[no-untyped-def]
+def _duration(container: Any, stream: Any) -> float:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration:

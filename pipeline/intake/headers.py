@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
@@ -33,7 +34,7 @@ def declared_size(path: Path, mime: str) -> tuple[int, int] | None:
     return None
 
 
-def _jpeg_size(fh) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
+def _jpeg_size(fh: BinaryIO) -> tuple[int, int] | None:
     if fh.read(2) != b"\xff\xd8":
         return None
     while True:
