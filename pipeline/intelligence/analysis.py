@@ -87,8 +87,14 @@ class GeminiAnalyst:
             batch = todo[k : k + PHOTO_BATCH]
             parts: list[Any] = []
             for item in batch:
-                data = await asyncio.to_thread(_photo_bytes, item.path)
+                try:
+                    data = await asyncio.to_thread(_photo_bytes, item.path)
+                except (OSError, ValueError) as e:  # gone or unreadable: it keeps its local analysis
+                    self.failures.append(f"{item.original_name}: {e}")
+                    continue
                 parts += [f"media_id: {item.id}", types.Part.from_bytes(data=data, mime_type="image/jpeg")]
+            if not parts:
+                continue
             try:
                 answer = await self.client.generate(
                     PhotoBatch,
@@ -116,6 +122,9 @@ class GeminiAnalyst:
         cached = self.cache.get(item.sha256, kind, schema)
         if cached is not None:
             return cached
+        if not item.path.is_file():
+            self.failures.append(f"{item.original_name}: file missing")
+            return None
         try:
             handle = await self.client.upload(item.path, item.sha256, item.mime)
             answer = await self.client.generate(

@@ -1,0 +1,102 @@
+"""The ADK agent tree really runs: events from the Runner, the loop's stopping rules, and the
+same agents on the offline brain with zero requests to Gemini."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.api import GOOD_ENOUGH, Pipeline
+from pipeline.intelligence import gemini_brain
+from pipeline.intelligence.agents import plan_with_agents, run_agents
+from pipeline.models import Critique, EditPlan, Library, PlanRequest
+from pipeline.offline import OfflineBrain
+from tests.unit.pipeline.planning.synth import make_library, mid
+
+
+@pytest.fixture
+def library():
+    return make_library(n_photos=10)
+
+
+def _authors(run) -> list[str]:
+    return [a for a, _ in run.events]
+
+
+class ScriptedBrain(OfflineBrain):
+    """The offline brain with scripted critique scores (to drive the loop's exits)."""
+
+    def __init__(self, scores: list[float]) -> None:
+        self.scores = iter(scores)
+        self.refines = 0
+
+    async def critique(self, plan: EditPlan, library: Library) -> Critique:
+        base = await super().critique(plan, library)
+        return base.model_copy(update={"score": next(self.scores)})
+
+    async def refine(self, plan, critique, library):
+        self.refines += 1
+        return await super().refine(plan, critique, library)
+
+
+async def test_offline_agents_run_through_the_runner_with_zero_requests(gemini, ai_settings, library):
+    private = ai_settings.model_copy(update={"local_only": True})
+    pipeline = Pipeline(private, brain=gemini_brain(private))
+    run = await run_agents(pipeline, PlanRequest(duration=15.0), library=library)
+    authors = _authors(run)
+    assert authors[:3] == ["analysis", "composition", "evaluate"]
+    assert authors[-1] == "render" and "render skipped" in run.events[-1][1]
+    assert run.plan.planner == "heuristic" and run.critiques
+    assert run.state["shots"] == len(run.plan.segments) and run.state["score"] == run.critiques[-1].score
+    assert gemini.requests == []
+
+
+async def test_loop_exits_on_a_good_score(ai_settings, library):
+    brain = ScriptedBrain([0.5, GOOD_ENOUGH + 0.01, 0.99])
+    run = await run_agents(Pipeline(ai_settings, brain=brain), PlanRequest(duration=15.0), library=library)
+    assert _authors(run) == ["analysis", "composition", "evaluate", "refine", "evaluate", "render"]
+    assert brain.refines == 1 and [c.score for c in run.critiques] == [0.5, GOOD_ENOUGH + 0.01]
+    assert "good enough" in run.events[-2][1]
+
+
+async def test_loop_refines_three_times_at_most(ai_settings, library):
+    brain = ScriptedBrain([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    run = await run_agents(Pipeline(ai_settings, brain=brain), PlanRequest(duration=15.0), library=library)
+    assert brain.refines == 3
+    assert [c.score for c in run.critiques] == [0.1, 0.2, 0.3, 0.4]
+    assert _authors(run).count("refine") == 4  # the fourth only says it is out of rounds
+    assert run.events[-2] == ("refine", "out of refinement rounds")
+
+
+async def test_a_refinement_that_does_not_help_is_dropped(ai_settings, library):
+    brain = ScriptedBrain([0.5, 0.4])
+    run = await run_agents(Pipeline(ai_settings, brain=brain), PlanRequest(duration=15.0), library=library)
+    assert brain.refines == 1 and [c.score for c in run.critiques] == [0.5]
+    assert "no better" in run.events[-2][1]
+
+
+async def test_gemini_steps_run_inside_the_agents(gemini, ai_settings, library):
+    def handler(model: str, body: dict) -> dict:
+        system = body["systemInstruction"]["parts"][0]["text"]
+        if "reviewing a cut" in system:
+            return {"score": 1.0, "issues": []}
+        if "photo editor" in system or "video editor" in system or "music supervisor" in system:
+            return {}
+        ids = [mid(f"p0{i}_photo.jpg") for i in range(5)]
+        return {"shots": [{"media_id": i, "seconds": 3.0} for i in ids]}
+
+    gemini.handler = handler
+    from pipeline.intelligence.brain import GeminiBrain
+    from pipeline.intelligence.client import GeminiClient
+
+    brain = GeminiBrain(ai_settings, GeminiClient(ai_settings, base_delay=0.01))
+    try:
+        outcome = await plan_with_agents(
+            Pipeline(ai_settings, brain=brain), PlanRequest(duration=15.0), library
+        )
+    finally:
+        await brain.aclose()
+    assert outcome.plan.planner == "gemini"
+    assert outcome.critiques[-1].parts["ai_review"] == 1.0
+    # the synthetic library has no files on disk: analysis fell back (with a note), planning didn't
+    assert any("analysis" in n for n in outcome.notes)
+    assert len(gemini.generate_calls) == 2
