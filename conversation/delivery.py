@@ -4,6 +4,7 @@ with quick-action buttons, failures in words. Links what it posts so replies ref
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from conversation import texts
 from conversation.actions import SendMovie, SendPicture, ShowProgress
@@ -26,7 +27,7 @@ STAGE_WORDS = {
 }
 
 
-async def _fetch(ctx: Ctx, key: str) -> object:
+async def _fetch(ctx: Ctx, key: str) -> Path:
     dest = ctx.deps.settings.scratch_dir / (ctx.project.id if ctx.project else "misc")
     dest.mkdir(parents=True, exist_ok=True)
     return await ctx.deps.media.get(key, dest)
@@ -57,7 +58,7 @@ async def on_update(ctx: Ctx, update: JobUpdate, version: Version) -> None:
             return
         path = await _fetch(ctx, version.storyboard_key)
         caption = f"Plan v{n}: {describe_plan(version.plan)}. Rendering…"
-        mid = await out.send(SendPicture(chat=ctx.chat, path=path, caption=caption))  # type: ignore[arg-type]
+        mid = await out.send(SendPicture(chat=ctx.chat, path=path, caption=caption))
         await _link(ctx, mid, n, "storyboard")
     elif update.kind == "done":
         newer = ctx.project.current_version is not None and ctx.project.current_version > n
@@ -92,12 +93,12 @@ async def send_movie(ctx: Ctx, version: Version, *, fresh: bool) -> None:
     rows = buttons(texts.QUICK_ACTIONS[:4], texts.QUICK_ACTIONS[4:])
     movie = SendMovie(
         chat=ctx.chat,
-        path=path,  # type: ignore[arg-type]
+        path=path,
         caption=caption,
         duration=version.duration or 0.0,
         width=version.width or 0,
         height=version.height or 0,
-        poster=poster,  # type: ignore[arg-type]
+        poster=poster,
         size_bytes=version.size_bytes or 0,
         version=version.number,
         buttons=rows,

@@ -73,3 +73,16 @@ async def test_the_admin_who_added_the_bot_owns_the_project(group: Chat) -> None
     group.expect(Say, "New project “Lisbon”")
     project = await group.store.project_for_chat(group.ref.key)
     assert project is not None and project.owner_key == ann.key and project.title == "Lisbon"
+
+
+async def test_owner_sets_newcomers_to_viewers(group: Chat, tiny_media) -> None:  # type: ignore[no-untyped-def]
+    await group.send(ann, "/new g")
+    await group.send(bob, "/settings newcomers viewer")
+    group.expect(Say, "Only the owner")
+    await group.send(ann, "/settings newcomers viewer")
+    group.expect(Say, "People who join from now on will be viewers")
+    await group.upload(bob, tiny_media.photo("b.jpg"))  # bob joined before: still an editor
+    group.expect(Say, "Got 1 photo")
+    dan = bob.model_copy(update={"user_id": "dan", "name": "dan"})
+    await group.upload(dan, tiny_media.photo("d.jpg", seed=4))
+    group.expect(Say, "viewers can't add files")
