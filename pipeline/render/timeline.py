@@ -7,7 +7,6 @@ index, which is what lets chunks (and machines) render any frame range and still
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from pipeline.models import EditPlan, Segment
@@ -92,13 +91,13 @@ class Timeline:
         return [round(s.start * self.fps) for s in self.shots[1:] if s.d_in == 0]
 
     def shots_touching(self, f0: int, f1: int) -> list[int]:
-        """Shots visible in frames [f0, f1)."""
+        """Shots visible in frames [f0, f1), decided exactly as the frames themselves are."""
         seen: set[int] = set()
-        for shot in self.shots:
-            a = math.floor(shot.show_from * self.fps) - 1
-            b = math.ceil(shot.show_to * self.fps) + 1
-            if a < f1 and b > f0:
-                seen.add(shot.index)
+        for n in range(f0, f1):
+            ref = self.frame(n)
+            seen.add(ref.a)
+            if ref.b is not None:
+                seen.add(ref.b)
         return sorted(seen)
 
 
