@@ -18,12 +18,14 @@ HOP = 512
 ENERGY_HOP = 0.5  # seconds between energy samples
 SMOOTH_S = 8.0  # sections follow the energy smoothed over this long
 MIN_SECTION = 4.0
+MAX_SECONDS = 20 * 60  # a movie never needs more song than this; bounds memory (~100 MB)
 
 
-def decode_mono(path: str, rate: int = SR) -> np.ndarray:
+def decode_mono(path: str, rate: int = SR, max_seconds: float = MAX_SECONDS) -> np.ndarray:
     import av
 
     chunks: list[np.ndarray] = []
+    total, limit = 0, int(max_seconds * rate)
     with av.open(path, metadata_errors="ignore") as container:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
@@ -33,7 +35,11 @@ def decode_mono(path: str, rate: int = SR) -> np.ndarray:
             except av.error.FFmpegError:
                 continue
             for frame in frames:
-                chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+                    total += chunks[-1].size
+            if total >= limit:
+                break
         chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 

@@ -28,6 +28,7 @@ CUT_RATIO = 3.0  # ... and exceed this multiple of the surrounding frames' avera
 MIN_SCENE = 0.6  # seconds between cuts
 SEG_MIN, SEG_MAX = 2.0, 5.0
 LONG_CLIP = 30.0  # beyond this, decode only reference frames (half the work, cuts to ~2 frames)
+VERY_LONG_CLIP = 180.0  # beyond this, keyframes only: minutes of 4K must not take minutes
 
 
 @dataclass
@@ -100,7 +101,9 @@ def _decode(item: MediaItem, duration: float) -> _Samples:
     with av.open(str(item.path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        if duration > LONG_CLIP:
+        if duration > VERY_LONG_CLIP:
+            stream.codec_context.skip_frame = "NONKEY"
+        elif duration > LONG_CLIP:
             stream.codec_context.skip_frame = "NONREF"
         next_sample = 0.0
         rotation = item.rotation % 360

@@ -190,3 +190,12 @@ async def test_progress_reaches_one(tiny_media, pipeline_settings: PipelineSetti
 )
 def test_sniff_magic_bytes(head: bytes, family: str) -> None:
     assert sniff(head).family == family
+
+
+async def test_clip_longer_than_the_limit_is_refused(tiny_media, tmp_path: Path) -> None:
+    clip = tiny_media.clip("long_take.mp4", seconds=2.0, audio=False)
+    settings = PipelineSettings(work_dir=tmp_path / "w", max_video_seconds=1.0)
+    report = await intake_files([clip], settings)
+    assert not report.accepted
+    (refusal,) = report.rejected
+    assert refusal.code == "too_large" and refusal.reason.startswith("long_take.mp4")
