@@ -9,7 +9,7 @@ from conversation.commands.guard import advance, allowed, need_project
 from conversation.commands.movie import refine
 from conversation.context import Ctx, buttons
 from conversation.models import Comment, MessageLink, Vote
-from conversation.refinement.timestamps import find_timestamp, segment_at, strip_timestamp
+from conversation.refinement.timestamps import find_timestamp, segment_at
 from conversation.roles import allowed as role_allows
 
 POSITIVE = {"👍", "❤️", "❤", "🔥", "😍", "👏", "🎉", "+1", "⭐", "💯", "🥰", "😊"}
@@ -40,13 +40,16 @@ async def comment(ctx: Ctx, text: str, *, version: int | None = None) -> None:
             name = next((r.item.original_name for r in records if r.media_id == seg.media_id), seg.media_id)
             where = f" (shot {seg.index + 1}, {name})"
     can_edit = role_allows(ctx.member.role, "edit", locked=ctx.project.locked)
-    if can_edit and v is not None and v.status == "ready":
-        # "at 0:23 too fast" is feedback on that moment: refine with the shot in focus
-        body = strip_timestamp(text) if at else text
-        if body and not re.fullmatch(r"(nice|great|love it|lol|haha|wow)!*", body, re.IGNORECASE):
-            await ctx.say(f"Noted at {at[1] if at else 'v' + str(number)}{where}.")
-            await refine(ctx, text, parent_number=number, focus=focus)
-            return
+    # "at 0:23 too fast" is feedback on that moment: refine with the shot in focus (when the words
+    # ask for a change; "love this bit" is just a comment)
+    lead = f"At {at[1]}{where}: " if at else ""
+    if (
+        can_edit
+        and v is not None
+        and v.status == "ready"
+        and await refine(ctx, text, parent_number=number, focus=focus, quiet=True, lead=lead)
+    ):
+        return
     if not can_edit and not at:
         # a viewer asking for a change: say why it isn't applied, keep it for the editors
         why = "locked" if ctx.project.locked and ctx.member.role == "editor" else "edit"
@@ -54,7 +57,7 @@ async def comment(ctx: Ctx, text: str, *, version: int | None = None) -> None:
 
         await ctx.say(ROLE_REFUSED[why].format(name=ctx.name, owner="the owner") + " I saved it as a comment.")
         return
-    await ctx.say(f"Noted your comment{' at ' + at[1] if at else ''}{where} for the editors.")
+    await ctx.say(f"Noted your comment{' at ' + at[1] if at else ''}{where}.")
 
 
 async def comments(ctx: Ctx, args: str = "") -> None:

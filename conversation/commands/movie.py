@@ -170,9 +170,19 @@ async def describe(ctx: Ctx, text: str) -> None:
     await start_version(ctx, request, parent=None, summary=summary or "first cut")
 
 
-async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus: str | None = None) -> None:
+async def refine(
+    ctx: Ctx,
+    text: str,
+    *,
+    parent_number: int | None = None,
+    focus: str | None = None,
+    quiet: bool = False,
+    lead: str = "",
+) -> bool:
+    """A new version from words. `quiet`: say nothing when nothing was understood (a comment that
+    isn't a request). Returns whether the words were taken as a request."""
     if not await allowed(ctx, "edit"):
-        return
+        return False
     assert ctx.project is not None
     pid = ctx.project.id
     versions = await ctx.store.list_versions(pid)
@@ -184,15 +194,16 @@ async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus
         parent = current if current and current.status == "ready" else latest_ready(versions)
     if parent is None:
         await describe(ctx, text)
-        return
+        return True
     records = await ctx.store.list_media(pid)
     result, cat = await _parse(ctx, text, parent, focus, records)
     if result.empty:
         if result.question:
             await _ask(ctx, result)
-        else:
+            return True
+        if not quiet:
             await ctx.say(texts.NOT_UNDERSTOOD.format(text=text.strip()[:200]), buttons(texts.SUGGESTIONS))
-        return
+        return False
     running = in_flight(versions)
     base = running[-1].request if running else parent.request
     request = apply_edits(
@@ -206,8 +217,9 @@ async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus
     missed = f" (I didn't get: {'; '.join(result.unclear)})" if result.unclear else ""
     if request == base and not running:
         await ctx.say(f"v{parent.number} already looks like that ({summary}).{missed}")
-        return
-    await ctx.say(f"Got it: {summary}.{missed} Making it from v{parent.number}…")
+        return True
+    got = f"{lead}got it: " if lead else "Got it: "
+    await ctx.say(f"{got}{summary}.{missed} Making it from v{parent.number}…")
 
     def rebase(other: PlanRequest) -> PlanRequest:
         return apply_edits(other, list(result.commands), current_duration=duration,
@@ -218,6 +230,7 @@ async def refine(ctx: Ctx, text: str, *, parent_number: int | None = None, focus
                         rebase=rebase)  # fmt: skip
     if result.question:
         await _ask(ctx, result)
+    return True
 
 
 async def _ask(ctx: Ctx, result: ParseResult) -> None:

@@ -167,7 +167,8 @@ MOODS = {
     "cinematic": "cinematic", "epic": "cinematic", "dramatic": "cinematic", "filmic": "cinematic",
     "romantic": "romantic", "dreamy": "dreamy", "dreamier": "dreamy", "emotional": "emotional",
     "melancholic": "melancholic", "sad": "melancholic", "sadder": "melancholic", "moody": "melancholic",
-    "playful": "playful",
+    "playful": "playful", "vintage": "nostalgic", "hype": "energetic", "party": "energetic",
+    "relaxing": "calm", "elegant": "cinematic", "serene": "calm", "joyous": "upbeat",
 }  # fmt: skip
 
 

@@ -96,8 +96,7 @@ async def test_comment_with_timestamp_refines_that_shot(group: Chat, tiny_media)
     third = v1.plan.segments[2]
     names = {r.media_id: r.item.original_name for r in await chat.store.list_media(project.id)}
     await chat.send(bob, "at 0:05 remove this one")
-    chat.expect(Say, f"Noted at 0:05 (shot 3, {names[third.media_id]})")
-    chat.expect(Say, f"Got it: removing {names[third.media_id]}")
+    chat.expect(Say, f"At 0:05 (shot 3, {names[third.media_id]}): got it: removing {names[third.media_id]}")
     await chat.settle()
     comments = await chat.store.list_comments(project.id)
     assert [(c.at_seconds, c.version) for c in comments] == [(5.0, 1)]
@@ -110,6 +109,10 @@ async def test_comment_with_timestamp_refines_that_shot(group: Chat, tiny_media)
     assert len(await chat.store.list_versions(project.id)) == 2
     await chat.send(ann, "/comments")
     assert "bob on v2: at 0:01 too fast" in chat.last_say()
+    # an editor's comment that asks for nothing is just a comment
+    await chat.send(ann, "/comment love the ending!")
+    chat.expect(Say, "Noted your comment.")
+    assert len(await chat.store.list_versions(project.id)) == 2
 
 
 async def test_vote_between_two_versions(group: Chat, tiny_media) -> None:  # type: ignore[no-untyped-def]
