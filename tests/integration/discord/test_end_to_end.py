@@ -45,30 +45,29 @@ async def test_a_group_makes_refines_and_votes_on_a_movie_in_discord(
             lambda: new["original"] and not fake.messages.get(new["original"], {}).get("interaction_loading")
         )
         assert new["responses"] == [{"type": 5}] and not new.get("expired")
-        where = next(iter(fake.threads), fake.channel_id)  # the thread, once the core opens one
-        # in a plain channel the bot only listens when addressed (its own threads: always)
-        at = where == fake.channel_id
+        # the movie gets its own thread; the command's answer links to it
+        (where,) = fake.threads
+        assert fake.threads[where]["name"] == "Beach day"
+        assert fake.messages[new["original"]]["content"] == f"<#{where}>"
         await fake.wait_for(lambda: said(fake, where, "Beach day"), what="the project started")
+
+        # chatter in the channel itself is not for the bot
+        await fake.user_message(dave, fake.channel_id, "who's bringing snacks?")
 
         # two members drop photos, a clip and a song into it
         photos = [tiny_media.photo("b1.jpg", seed=1), tiny_media.photo("b2.jpg", seed=2)]
-        await fake.user_message(
-            bob, where, files=[(p.name, p.read_bytes(), "image/jpeg") for p in photos], mention_bot=at
-        )
+        await fake.user_message(bob, where, files=[(p.name, p.read_bytes(), "image/jpeg") for p in photos])
         song = tiny_media.song("tune.wav", seconds=6.0)
         clip = tiny_media.clip("waves.mp4", seconds=1.0)
         await fake.user_message(
             carol,
             where,
             files=[(clip.name, clip.read_bytes(), "video/mp4"), (song.name, song.read_bytes(), "audio/wav")],
-            mention_bot=at,
         )
 
         async def media_count() -> int:
             assert world.core is not None
-            project = await world.store.project_for_chat(
-                f"discord:{fake.channel_id}:{'' if where == fake.channel_id else where}"
-            )
+            project = await world.store.project_for_chat(f"discord:{fake.channel_id}:{where}")
             return len(await world.store.list_media(project.id)) if project else 0
 
         for _ in range(100):
@@ -99,15 +98,15 @@ async def test_a_group_makes_refines_and_votes_on_a_movie_in_discord(
         assert press["responses"] == [{"type": 6}]
         await world.settle()
         v2 = await fake.wait_for(lambda: movie_message(fake, where, 2), timeout=60, what="movie v2")
-        await fake.user_message(carol, where, "shorter please", reply_to=v2["id"], mention_bot=at)
+        await fake.user_message(carol, where, "shorter please", reply_to=v2["id"])
         await fake.wait_for(lambda: world.queue.active or movie_message(fake, where, 3), what="v3 started")
         await world.settle()
         v3 = await fake.wait_for(lambda: movie_message(fake, where, 3), timeout=60, what="movie v3")
         assert probe(fake.files[v3["id"]][0][1], tmp_path)["video"] == "h264"
 
         # a viewer may not change the cut
-        await fake.user_message(dave, where, "hi all", mention_bot=at)
-        await fake.user_message(alice, where, "/role dave viewer", mention_bot=at)
+        await fake.user_message(dave, where, "hi all")
+        await fake.user_message(alice, where, "/role dave viewer")
         await fake.wait_for(lambda: said(fake, where, "dave is now a viewer"), what="dave made a viewer")
         refused = await fake.click(dave, v3["id"], "say:shorter")
         await fake.wait_for(lambda: said(fake, where, "you're a viewer"), what="the viewer refused")
@@ -116,12 +115,13 @@ async def test_a_group_makes_refines_and_votes_on_a_movie_in_discord(
         assert movie_message(fake, where, 4) is None
 
         # the group votes between v2 and v3 with reactions on the movies
-        await fake.user_message(alice, where, "/vote 2 3", mention_bot=at)
+        await fake.user_message(alice, where, "/vote 2 3")
         await fake.wait_for(lambda: said(fake, where, "Vote: v2 or v3"), what="the ballot")
         for voter in (alice, bob, carol):
             await fake.react(voter, v3["id"], "👍")
         await fake.wait_for(lambda: said(fake, where, "v3 wins"), what="the vote result")
     assert not said(fake, where, "something went wrong")
+    assert [m["id"] for m in fake.bot_messages(fake.channel_id)] == [new["original"]]  # only the thread link
 
 
 async def test_a_movie_over_the_upload_limit_is_not_attached(
@@ -134,17 +134,15 @@ async def test_a_movie_over_the_upload_limit_is_not_attached(
         async with running_bot(fake, world.factory, tmp_path / "downloads"):
             new = await fake.slash(fake.owner, fake.channel_id, "new", {"title": "Big one"})
             await fake.wait_for(lambda: new["followups"] or fake.threads, what="the project started")
-            where = next(iter(fake.threads), fake.channel_id)
-            at = where == fake.channel_id
+            (where,) = fake.threads
             photos = [tiny_media.photo(f"p{i}.jpg", seed=i) for i in range(3)]
             await fake.user_message(
                 fake.owner,
                 where,
                 files=[(p.name, p.read_bytes(), "image/jpeg") for p in photos],
-                mention_bot=at,
             )
             await fake.wait_for(lambda: said(fake, where, "Got 3"), what="the photos taken")
-            await fake.user_message(fake.owner, where, "/make", mention_bot=at)
+            await fake.user_message(fake.owner, where, "/make")
             await fake.wait_for(
                 lambda: said(fake, where, "over this chat"), timeout=60, what="the too-big answer"
             )

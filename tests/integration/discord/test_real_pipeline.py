@@ -58,23 +58,20 @@ async def test_real_movie_delivered_in_discord_and_recut_vertical(
     async with running_bot(fake, world.factory, tmp_path / "downloads"):
         new = await fake.slash(fake.owner, fake.channel_id, "new", {"title": "Real one"})
         await fake.wait_for(lambda: new["followups"] or fake.threads, what="the project started")
-        where = next(iter(fake.threads), fake.channel_id)
-        at = where == fake.channel_id
+        (where,) = fake.threads
         photos = [tiny_media.photo(f"p{i}.jpg", seed=i + 1) for i in range(2)]
         await fake.user_message(
-            fake.owner, where, files=[(p.name, p.read_bytes(), "image/jpeg") for p in photos], mention_bot=at
+            fake.owner, where, files=[(p.name, p.read_bytes(), "image/jpeg") for p in photos]
         )
         song = tiny_media.song("song.wav", seconds=6.0)
-        await fake.user_message(
-            bob, where, files=[(song.name, song.read_bytes(), "audio/wav")], mention_bot=at
-        )
+        await fake.user_message(bob, where, files=[(song.name, song.read_bytes(), "audio/wav")])
         await fake.wait_for(lambda: len(fake.bot_messages(where)) >= 2, timeout=60, what="both uploads taken")
         await fake.slash(fake.owner, where, "make", {"request": "5 seconds"})
         v1 = await fake.wait_for(lambda: movie_message(fake, where, 1), timeout=120, what="movie v1")
         first = probe(fake.files[v1["id"]][0][1], tmp_path)
         assert first["video"] == "h264" and first["audio"] == "aac"
         assert first["width"] > first["height"] and 3.0 <= first["duration"] <= 7.0
-        await fake.user_message(bob, where, "make it vertical", reply_to=v1["id"], mention_bot=at)
+        await fake.user_message(bob, where, "make it vertical", reply_to=v1["id"])
         v2 = await fake.wait_for(lambda: movie_message(fake, where, 2), timeout=50, what="movie v2")
         second = probe(fake.files[v2["id"]][0][1], tmp_path)
         assert second["height"] > second["width"] and second["video"] == "h264"
