@@ -154,3 +154,53 @@ async def test_cancel_a_queued_movie(tmp_path: Path, redis_url: str, make_bot, t
     assert (await bot.store.get_version(pid, 1)).status == "cancelled"  # type: ignore[union-attr]
     assert (await bot.store.get_job(f"{pid}:v1:make")).status == "cancelled"  # type: ignore[union-attr]
     assert await bot.queue.cancel(f"{pid}:v1:make") is False
+
+
+async def test_a_long_render_does_not_starve_analysis(
+    tmp_path: Path, redis_url: str, make_bot, tiny_media
+) -> None:  # type: ignore[no-untyped-def]
+    from conversation.jobs import JobDeps
+    from conversation.store.local_media import LocalMediaStore
+    from conversation.store.sqlite import SQLiteProjectStore
+    from workers.main import WorkerConfig, serve
+
+    pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
+    pipeline.render = _held_render(pipeline)  # type: ignore[method-assign]
+    worker_store = SQLiteProjectStore(tmp_path / "core.sqlite3")
+
+    async def open_deps() -> JobDeps:
+        return JobDeps(store=worker_store, media=LocalMediaStore(tmp_path / "media-store"), pipeline=pipeline,
+                       scratch_dir=tmp_path / "worker-scratch")  # fmt: skip
+
+    worker = asyncio.create_task(serve(WorkerConfig(redis_url=redis_url, poll_delay=0.02), open_deps))
+    try:
+        bot = await make_bot(redis_url, pipeline)
+        pid = await start_movie(bot, tiny_media)
+        await asyncio.wait_for(pipeline.render_started.wait(), 30)  # the one render slot is busy
+        calls = pipeline.analyse_calls
+        assert await bot.queue.enqueue(JobRequest(job_id=f"{pid}:analyse:9", kind="analyse", project_id=pid))
+        for _ in range(300):
+            job = await bot.store.get_job(f"{pid}:analyse:9")
+            if pipeline.analyse_calls > calls and job is not None and job.status == "processing":
+                break
+            await asyncio.sleep(0.02)
+        assert pipeline.analyse_calls > calls, "the analysis waited behind the render"
+        assert not pipeline.render_gate.is_set()  # type: ignore[union-attr]
+        pipeline.render_gate.set()  # type: ignore[union-attr]
+        await bot.wait_for(lambda: len(bot.movies()) == 1)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+        await worker_store.close()
+
+
+def _held_render(pipeline: ChunkedSlowPipeline):  # type: ignore[no-untyped-def]
+    original = pipeline.render
+    pipeline.render_gate = asyncio.Event()
+
+    async def render(plan, library, spec, progress=None):  # type: ignore[no-untyped-def]
+        pipeline.render_started.set()
+        await pipeline.render_gate.wait()  # type: ignore[union-attr]
+        return await original(plan, library, spec)
+
+    return render

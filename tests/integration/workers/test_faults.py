@@ -97,6 +97,47 @@ async def test_sigkilled_worker_mid_render_another_finishes_once(
     assert job is not None and job.status == "completed" and job.attempts == 2
 
 
+@pytest.mark.slow
+async def test_sigkilled_worker_mid_fanout_chunks_are_not_redone(
+    tmp_path: Path, redis_url: str, make_bot, tiny_media
+) -> None:  # type: ignore[no-untyped-def]
+    pipeline = ChunkedSlowPipeline(tmp_path / "chunks")  # the bot's copy: used for intake only
+    bot = await make_bot(redis_url, pipeline)
+    bot.start_consumer()
+    pid = await start_movie(bot, tiny_media, n=4)  # 8 s -> 8 chunk jobs of 1 s
+    log = tmp_path / "chunk-log"
+    extra = ("--fanout", "5", "--chunk-seconds", "0.6")
+    first = spawn_worker(redis_url, tmp_path, *extra)
+    try:
+        for _ in range(600):
+            if log.exists() and log.read_text().count("\n") >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert log.exists(), "the first worker never rendered a chunk"
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    before = log.read_text().split()
+    assert 3 <= len(before) < 8
+
+    second = spawn_worker(redis_url, tmp_path, *extra, "--burst")
+    try:
+        assert second.wait(90) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+    await bot.wait_for(lambda: len(bot.movies()) == 1, timeout=30)
+    await asyncio.sleep(0.5)
+    assert len(bot.movies()) == 1
+    rendered = log.read_text().split()
+    assert sorted(set(rendered), key=int) == [str(i) for i in range(8)]
+    assert len(rendered) - 8 <= 1  # only the chunk being rendered at the kill is done again
+    assert rendered[: len(before)] == before  # the second worker redid none of the finished ones
+    assert (await bot.store.get_version(pid, 1)).status == "ready"  # type: ignore[union-attr]
+
+
 async def test_redis_restart_with_work_queued_loses_nothing(tmp_path: Path, make_bot, tiny_media) -> None:  # type: ignore[no-untyped-def]
     server = RedisServer(tmp_path / "redis-own").start()
     try:
