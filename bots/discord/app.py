@@ -1,17 +1,18 @@
 """Entry point for `memory-movie discord`: build the bot around a core factory and run it.
 
     code = main(token, core_factory, download_dir=home / "discord-downloads", on_stop=close_stores)
+    run(token, core_factory, download_dir=..., on_stop=...)   # the same, exits 2 on a bad set-up
 
 or, inside an event loop (tests, a combined process):
 
     bot = build_bot(core_factory, download_dir=...)
-    await run(bot, token, stop=stop_event, on_stop=...)
+    await serve(bot, token, stop=stop_event, on_stop=...)
 
 `core_factory(outbox)` returns the ConversationCore (or an awaitable of it) built on this bot's
 outbox, with the job queue's sink wired to `core.on_job_update`; it is called in `setup_hook`,
 inside the bot's event loop, so it may open async resources. A token Discord refuses (or a missing
 Message Content intent) is a `UserFacingError` with a message fit for the terminal; `main` prints
-it and returns exit code 2.
+it and returns exit code 2, `run` prints it and exits with 2.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ async def start(bot: MovieBot, token: str) -> None:
         raise UserFacingError(NO_CONTENT_INTENT) from e
 
 
-async def run(
+async def serve(
     bot: MovieBot,
     token: str,
     *,
@@ -123,8 +124,23 @@ def main(
     """Blocking entry point for `memory-movie discord`; returns the process exit code."""
     try:
         bot = build_bot(core_factory, download_dir=download_dir, **options)
-        asyncio.run(run(bot, token or "", on_stop=on_stop))
+        asyncio.run(serve(bot, token or "", on_stop=on_stop))
     except UserFacingError as e:
         print(f"memory-movie discord: {e.message}", file=sys.stderr)
         return 2
     return 0
+
+
+def run(
+    token: str | None,
+    core_factory: CoreFactory,
+    *,
+    download_dir: Path,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+    **options: Any,
+) -> None:
+    """`main` for callers that ignore its exit code: a bad set-up still ends the process with 2
+    and the message (never a traceback)."""
+    code = main(token, core_factory, download_dir=download_dir, on_stop=on_stop, **options)
+    if code:
+        raise SystemExit(code)
