@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from telegram import Message
@@ -14,6 +15,7 @@ from telegram import Message
 log = logging.getLogger(__name__)
 
 Dispatch = Callable[[list[Message]], Awaitable[None]]
+Line = Callable[[int], AbstractAsyncContextManager[None]]
 
 
 @dataclass
@@ -24,9 +26,11 @@ class _Pending:
 
 
 class AlbumCollector:
-    def __init__(self, dispatch: Dispatch, *, window: float = 1.5) -> None:
+    def __init__(self, dispatch: Dispatch, *, window: float = 1.5, line: Line | None = None) -> None:
         self.dispatch = dispatch
         self.window = window
+        # the chat's turn (ordering.py): an album goes in line with the chat's other updates
+        self.line: Line = line or (lambda chat_id: nullcontext())
         self._pending: dict[tuple[int, str], _Pending] = {}
 
     def add(self, message: Message) -> None:
@@ -46,9 +50,10 @@ class AlbumCollector:
             if left <= 0:
                 break
             await asyncio.sleep(left)
-        entry = self._pending.pop(key, None)
-        if entry is not None:
-            await self._send(entry)
+        async with self.line(key[0]):
+            entry = self._pending.pop(key, None)  # unless a message of the chat flushed it meanwhile
+            if entry is not None:
+                await self._send(entry)
 
     async def _send(self, entry: _Pending) -> None:
         entry.messages.sort(key=lambda m: m.message_id)
@@ -59,7 +64,8 @@ class AlbumCollector:
             log.exception("handling an album failed")
 
     async def flush_chat(self, chat_id: int) -> None:
-        """Hand on a chat's unfinished albums now: keeps order when a message follows an album."""
+        """Hand on a chat's unfinished albums now: keeps order when a message follows an album.
+        The caller holds the chat's line."""
         for key in [k for k in self._pending if k[0] == chat_id]:
             entry = self._pending.pop(key)
             if entry.task is not None:
@@ -68,4 +74,5 @@ class AlbumCollector:
 
     async def close(self) -> None:
         for chat_id in {k[0] for k in self._pending}:
-            await self.flush_chat(chat_id)
+            async with self.line(chat_id):
+                await self.flush_chat(chat_id)

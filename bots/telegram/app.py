@@ -88,7 +88,10 @@ class TelegramBot:
         self.commands = list(commands)
         self.recover = recover
         self.payloads = CallbackPayloads()
-        builder = ApplicationBuilder().token(self.token)
+        from bots.telegram.ordering import PerChatUpdateProcessor
+
+        self.processor = PerChatUpdateProcessor()
+        builder = ApplicationBuilder().token(self.token).concurrent_updates(self.processor)
         if api_url:
             builder = builder.base_url(api_url.rstrip("/")).base_file_url(file_url or file_url_for(api_url))
         if local:
@@ -136,7 +139,7 @@ class TelegramBot:
         self.core = await core if inspect.isawaitable(core) else core
         self.front = TelegramFrontEnd(self.core, self.outbox, self.app.bot, payloads=self.payloads,
                                       download_limit=self.download_limit, download_dir=self.download_dir,
-                                      album_window=self.album_window)  # fmt: skip
+                                      album_window=self.album_window, line=self.processor.line)  # fmt: skip
         if self.commands:
             await self.app.bot.set_my_commands(self.commands)
         await self.app.start()
@@ -212,8 +215,8 @@ async def run(bot: TelegramBot, *, webhook_url: str | None = None, port: int = 8
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    await bot.start(webhook_url=webhook_url, port=port)
     try:
+        await bot.start(webhook_url=webhook_url, port=port)
         await stop.wait()
     finally:
         await bot.stop()

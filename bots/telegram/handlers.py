@@ -19,7 +19,7 @@ from telegram import Bot, Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bots.telegram.albums import AlbumCollector
+from bots.telegram.albums import AlbumCollector, Line
 from bots.telegram.downloads import fetch_file
 from bots.telegram.flood import with_flood_retry
 from bots.telegram.outbox import CallbackPayloads
@@ -49,6 +49,7 @@ class TelegramFrontEnd:
         download_dir: Path | None = None,
         album_window: float = 1.5,
         admin_ttl: float = 300.0,
+        line: Line | None = None,
     ) -> None:
         self.core = core
         self.outbox = outbox
@@ -56,7 +57,7 @@ class TelegramFrontEnd:
         self.payloads = payloads
         self.download_limit = download_limit
         self.download_dir = download_dir
-        self.albums = AlbumCollector(self._handle_media, window=album_window)
+        self.albums = AlbumCollector(self._handle_media, window=album_window, line=line)
         self.admin_ttl = admin_ttl
         self._admins: dict[int, tuple[float, set[int]]] = {}
 

@@ -290,3 +290,29 @@ async def test_an_unexpected_error_is_logged_with_a_ref_and_the_chat_told(
     ref = (answer.text or "").split("ref ")[1].split(")")[0]
     assert any(ref in r.getMessage() and r.exc_info for r in caplog.records)
     assert "bug in the core" not in (answer.text or "")
+
+
+async def test_chats_run_side_by_side_but_each_chat_keeps_its_order(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    import asyncio
+
+    _, core = scripted
+    release = asyncio.Event()
+
+    async def react(core: ScriptedCore, event: Event) -> None:
+        if isinstance(event, TextReceived) and event.text == "slow":
+            await release.wait()  # e.g. a big intake in this chat
+
+    core.react = react
+    ann, bob = users.user("Ann"), users.user("Bob")
+    users.says(ann, users.private(ann), "slow")
+    for i in range(15):
+        users.says(ann, users.private(ann), f"ann {i}")
+    users.says(bob, users.private(bob), "bob is not kept waiting")
+    await core.wait_events(2)
+    assert isinstance(core.events[1], TextReceived) and core.events[1].text == "bob is not kept waiting"
+    release.set()
+    await core.wait_events(17)
+    ann_texts = [e.text for e in core.events if isinstance(e, TextReceived) and e.user.name == "Ann"]
+    assert ann_texts == ["slow", *[f"ann {i}" for i in range(15)]]
