@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="score a movie and its plan with the objective metrics")
     evaluate.add_argument("movie", type=Path)
     evaluate.add_argument("--plan", type=Path, required=True)
+    evaluate.add_argument("--media", type=Path, help="folder of the movie's media: adds the library-dependent metrics")
 
     sub.add_parser("telegram", help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
     sub.add_parser("discord", help="run the Discord bot (DISCORD_BOT_TOKEN)")
