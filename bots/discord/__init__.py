@@ -15,3 +15,4 @@ Setting up the bot in the Discord developer portal:
 
 In a server the bot listens where it is addressed: its own threads (one per movie), messages that
 mention it, replies to its messages, DMs; slash commands, buttons and reactions to its messages.
+"""

@@ -53,6 +53,7 @@ class DiscordRest:
     commands: list[dict[str, Any]]
     typing: list[str]
     _rate_limited: int
+    _server_errors: int
     ack_deadline: float
 
     @property
@@ -188,6 +189,10 @@ class DiscordRest:
         cid = request.match_info["cid"]
         if cid not in self.channels and cid not in self.threads and cid not in self.dms:
             return api_error(404, 10003, "Unknown Channel")
+        if self._server_errors > 0:
+            self._server_errors -= 1
+            await request.read()  # the upload arrived; Discord fell over anyway
+            return web.Response(status=502, text="Bad Gateway", content_type="text/html")
         if self._rate_limited > 0:
             self._rate_limited -= 1
             headers = {

@@ -65,6 +65,7 @@ class FakeDiscord(DiscordRest):
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
         self.identify: dict[str, Any] | None = None
         self._rate_limited = 0
+        self._server_errors = 0
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self._changed = asyncio.Condition()
@@ -153,6 +154,10 @@ class FakeDiscord(DiscordRest):
 
     def rate_limit(self, times: int = 1) -> None:
         self._rate_limited = times
+
+    def server_error(self, times: int = 1) -> None:
+        """Answer the next `times` bot messages with 502 Bad Gateway (Discord has bad minutes)."""
+        self._server_errors = times
 
     # ---- gateway ---------------------------------------------------------------------------
 

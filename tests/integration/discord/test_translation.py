@@ -489,3 +489,23 @@ async def test_a_command_answered_with_a_movie_attaches_it_to_the_answer(
         and answer["components"][0]["components"][0]["custom_id"] == "cmd:undo"
     )
     assert fake.files[answer["id"]] == [("movie-v1.mp4", clip.read_bytes())]
+
+
+async def test_a_movie_upload_survives_a_bad_gateway_and_a_rate_limit(
+    fake_discord: FakeDiscord, start_bot: Any, tiny_media: Any
+) -> None:
+    fake = fake_discord
+    clip = tiny_media.clip("v1.mp4", seconds=1.0)
+    cores, factory = scripted()
+    async with start_bot(factory):
+        core = (await fake.wait_for(lambda: cores))[0]
+        fake.server_error(1)
+        fake.rate_limit(1)
+        chat = ChatRef(platform="discord", chat_id=fake.channel_id, is_group=True)
+        mid = await core.send(_movie(clip, chat))
+    statuses = [s for m, p, s in fake.requests if m == "POST" and p.endswith(f"{fake.channel_id}/messages")]
+    assert statuses == [502, 429, 200]
+    assert mid is not None and fake.files[mid] == [
+        ("movie-v1.mp4", clip.read_bytes())
+    ]  # the whole file, once
+    assert len(fake.bot_messages(fake.channel_id)) == 1
