@@ -1,7 +1,8 @@
 """One song: tempo, beats, downbeats, an energy curve and intro/build/peak/outro sections.
 
-librosa is imported inside the function (its numba import costs ~3 s) and runs in a separate
-process (see analysis/__init__). Audio is decoded with PyAV, so anything intake accepted (Ogg,
+librosa is imported inside the function (its import costs seconds) and runs in a separate
+process (see analysis/__init__); the beat tracker itself is librosa's algorithm in numpy
+(beats.py), which spares the numba compile that importing librosa.beat costs. Audio is decoded with PyAV, so anything intake accepted (Ogg,
 MP3, M4A, Opus, FLAC, WAV) reads the same way. Cut on `beats` (detected), never on a 60/tempo
 grid: the grid drifts ~1 s a minute on real recordings. Octave errors (70 vs 140 BPM) are
 expected and harmless for cutting.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.analysis.beats import track_beats
 from pipeline.models import MediaItem, MusicAnalysis, MusicSection
 
 SR = 22050
@@ -52,12 +54,12 @@ def analyse_music(item: MediaItem) -> MusicAnalysis:
     if y.size < SR:  # under a second: nothing to beat-track
         return MusicAnalysis(media_id=item.id, duration=round(duration, 3), tempo=0.0)
 
-    onset = librosa.onset.onset_strength(y=y, sr=SR, hop_length=HOP)
-    tempo_arr, beat_frames = librosa.beat.beat_track(
-        onset_envelope=onset, sr=SR, hop_length=HOP, units="frames"
-    )
+    # the same steps as librosa.beat.beat_track(y=...), minus importing librosa.beat (see beats.py)
+    onset = librosa.onset.onset_strength(y=y, sr=SR, hop_length=HOP, aggregate=np.median)
+    first_guess = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset, sr=SR, hop_length=HOP))[0])
+    beat_frames = track_beats(onset, first_guess, SR / HOP)
     beats = librosa.frames_to_time(beat_frames, sr=SR, hop_length=HOP)
-    tempo = _grid_tempo(beats) or float(np.atleast_1d(tempo_arr)[0])
+    tempo = _grid_tempo(beats) or first_guess
     downbeats = _downbeats(beats, beat_frames, onset)
 
     rms = librosa.feature.rms(y=y, frame_length=2048, hop_length=HOP)[0]
