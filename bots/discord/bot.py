@@ -148,13 +148,18 @@ class MovieBot(discord.Client):
                 log.info("could not remove the deferred response of interaction %s", interaction.id)
 
     async def _chat(self, channel: object, channel_id: int | None) -> Any:
+        return translate.chat_for(await self._resolve(channel, channel_id))
+
+    async def _resolve(self, channel: object, channel_id: int | None) -> object:
+        """The real channel object: a thread discord.py hasn't cached (archived, or from before a
+        restart) arrives as a bare id, and only the fetched thread says whose it is."""
         if translate.needs_fetch(channel) and channel_id is not None:
-            channel = await self.fetch_channel(channel_id)
-        return translate.chat_for(channel)
+            return await self.fetch_channel(channel_id)
+        return channel
 
     # ---- gateway events ------------------------------------------------------------------
 
-    def addressed(self, message: discord.Message) -> bool:
+    def addressed(self, message: discord.Message, channel: object) -> bool:
         """Is this message meant for the bot? The Discord counterpart of Telegram's privacy mode:
         with the message-content intent the bot sees every message on the server, and answering
         chatter in #general would be spam. Meant for it: DMs, threads it opened (a movie's
@@ -164,7 +169,7 @@ class MovieBot(discord.Client):
         me = self.user
         if me is None:
             return False
-        if isinstance(message.channel, discord.Thread) and message.channel.owner_id == me.id:
+        if isinstance(channel, discord.Thread) and channel.owner_id == me.id:
             return True
         if any(u.id == me.id for u in message.mentions):
             return True
@@ -180,9 +185,12 @@ class MovieBot(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
-        if self.core is None or not self.addressed(message):
+        if self.core is None:
             return
-        chat = await self._chat(message.channel, message.channel.id)
+        channel = await self._resolve(message.channel, message.channel.id)
+        if not self.addressed(message, channel):
+            return
+        chat = translate.chat_for(channel)
         user = translate.user_for(message.author)
         event_id = str(message.id)
         text = self._text(message)

@@ -509,3 +509,22 @@ async def test_a_movie_upload_survives_a_bad_gateway_and_a_rate_limit(
         ("movie-v1.mp4", clip.read_bytes())
     ]  # the whole file, once
     assert len(fake.bot_messages(fake.channel_id)) == 1
+
+
+async def test_a_message_in_a_movie_thread_the_client_never_cached_is_still_heard(
+    fake_discord: FakeDiscord, start_bot: Any
+) -> None:
+    """After a restart (or an archive) discord.py may know a thread only by id: the bot fetches it
+    to see that it is its own movie thread."""
+    fake = fake_discord
+    from tests.fakes.discord_payloads import thread_channel
+
+    unseen = thread_channel(fake.guild_id, fake.channel_id, "Old movie", fake.bot.id)
+    cores, factory = scripted()
+    async with start_bot(factory):
+        fake.threads[unseen["id"]] = unseen  # exists on Discord, never announced to this client
+        await fake.user_message(fake.owner, unseen["id"], "make it longer")
+        core = (await fake.wait_for(lambda: cores and cores[0].events and cores))[0]
+    (event,) = core.events
+    assert event.chat == thread_chat(fake, unseen["id"]) and event.text == "make it longer"
+    assert ("GET", f"/api/v10/channels/{unseen['id']}", 200) in fake.requests
