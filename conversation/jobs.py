@@ -308,18 +308,20 @@ def job_function(deps: JobDeps) -> Callable[[JobRequest, Report], Awaitable[Outc
     return run
 
 
-async def requests_to_resume(store: ProjectStore) -> list[JobRequest]:
+async def requests_to_resume(store: ProjectStore, chat_prefix: str = "") -> list[JobRequest]:
     """Jobs a crash (or a Redis restart) left 'queued'/'processing', rebuilt as requests.
 
     The jobs table keeps ids, not the whole request: the chat comes from the project and the
-    parent from the version. Jobs whose project or version is gone are skipped."""
+    parent from the version. Jobs whose project or version is gone are skipped, and so are
+    chats whose key doesn't start with `chat_prefix` (a Telegram bot resumes "telegram:" chats
+    only: a Discord movie must come back to the Discord bot)."""
     requests = []
     for status in ("processing", "queued"):
         for job in await store.list_jobs(status=status):
             if job.kind not in ("analyse", "make", "refine"):
                 continue
             project = await store.get_project(job.project_id)
-            if project is None:
+            if project is None or not project.chat_key.startswith(chat_prefix):
                 continue
             parent = None
             if job.version is not None:

@@ -130,10 +130,11 @@ class InProcessJobQueue:
         if tasks:
             await asyncio.wait(tasks)
 
-    async def resume(self) -> int:
-        """Re-enqueue what a crash left queued or running; returns how many were queued."""
+    async def resume(self, chat_prefix: str = "") -> int:
+        """Re-enqueue what a crash left queued or running (for chats whose key starts with
+        `chat_prefix`); returns how many were queued."""
         count = 0
-        for request in await requests_to_resume(self.store):
+        for request in await requests_to_resume(self.store, chat_prefix):
             count += await self.enqueue(request)
         return count
 

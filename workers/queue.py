@@ -134,12 +134,13 @@ class ArqJobQueue:
         )
         await publish(self.redis, self.events_stream, update, run=f"cancel-{timestamp_ms()}")
 
-    async def resume(self) -> int:
-        """Re-enqueue what the store says is unfinished (after a Redis or bot restart).
+    async def resume(self, chat_prefix: str = "") -> int:
+        """Re-enqueue what the store says is unfinished (after a Redis or bot restart), for the
+        chats this bot serves (`chat_prefix`, e.g. "telegram:"): their events come back here.
 
         Jobs still in Redis are refused by their deterministic id, so this never duplicates."""
         count = 0
-        for request in await requests_to_resume(self.store):
+        for request in await requests_to_resume(self.store, chat_prefix):
             if await self.enqueue(request):
                 count += 1
         if count:
