@@ -6,11 +6,12 @@ from pipeline.errors import NotEnoughMedia
 from pipeline.models import EditPlan, LeftOut, Library, MediaKind, MusicCue, PlanRequest, Segment
 from pipeline.planning.music import SongView, choose_offset, choose_song
 from pipeline.planning.prompt import MOOD_PACE, find_media, parse_prompt
-from pipeline.planning.selection import Candidate, build_pool, by_rank, story_order
+from pipeline.planning.selection import PHOTO_MAX, Candidate, build_pool, by_rank, story_order
 from pipeline.planning.shots import make_segments
 from pipeline.planning.timeline import build_grid, fit_lengths
 
 MAX_DURATION = 600.0
+MAX_FACTOR = 2.0  # shots at most ~2x their natural length before material is shown twice
 
 
 def effective_request(request: PlanRequest, library: Library) -> tuple[PlanRequest, float]:
@@ -71,6 +72,8 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
     for _ in range(240):
         if len(lengths) <= len(good) or (len(lengths) <= len(good) + len(reserves) and factor >= 1.8):
             break
+        if factor >= MAX_FACTOR:
+            break  # longer shots would drag: show some material twice instead (below)
         factor *= 1.03  # fine steps: don't overshoot into fewer shots than the material allows
         lengths = build_grid(song, duration, req.pace, mood_pace, factor)
     n = len(lengths)
@@ -78,14 +81,27 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
     pins = [m for m in (req.opening_id, req.closing_id) if m]
     chosen = _take(good, n_good, pins, req.include)
     forced = reserves[: max(0, n - n_good)]
-    if len(chosen) + len(forced) < n:  # less material than shots even at the longest: merge slots
-        lengths = _merge_to(lengths, len(chosen) + len(forced))
+    material = len(chosen) + len(forced)
+    if material < n and material < 2:  # one picture: one shot
+        lengths = _merge_to(lengths, material)
+        n = len(lengths)
+    elif material < n:
+        # not enough material even with long shots: make the shots short enough for what
+        # we have (a clip can't be held longer than it lasts), then show things again
+        caps = [min(c.max_len, PHOTO_MAX) for c in chosen + forced]
+        while duration / len(lengths) > sum(caps) / len(caps) and factor > 0.5:
+            factor /= 1.03
+            lengths = build_grid(song, duration, req.pace, mood_pace, factor)
         n = len(lengths)
 
     opening = req.opening_id if any(c.media_id == req.opening_id for c in chosen) else None
     closing = req.closing_id if any(c.media_id == req.closing_id for c in chosen) else None
     seq = story_order(chosen, req, parent, opening, closing)
+    if len(seq) + len(forced) < n:  # good material shown again; fillers stay once, and short
+        seq = _cycle(seq, n - len(forced), closing)
     seq = _insert_reserves(seq, forced, lengths)
+    if len(seq) < len(lengths):  # defensive: every slot needs media
+        lengths = _merge_to(lengths, len(seq))
     lengths = fit_lengths(lengths, _caps(seq, lengths, duration), song)
     lengths = _exact(lengths, duration)
 
@@ -97,6 +113,10 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
     left.sort(key=lambda lo: sent.get(lo.media_id, 0))
 
     reasons = {c.media_id: _reason(c, library, req) for c in seq}
+    if len({c.media_id for c in seq}) < len(seq):
+        reasons = {
+            m: r + "; shown more than once: not enough material for the length" for m, r in reasons.items()
+        }
     segments = make_segments([c.media_id for c in seq], lengths, song, library, req, reasons)
     fade_out = round(min(2.0, duration / 4), 2)  # a short movie can't spend 2 s fading
     music = MusicCue(media_id=song_a.media_id, source_start=offset, fade_out=fade_out) if song_a else None
@@ -135,6 +155,29 @@ def _take(ranked: list[Candidate], n: int, pins: list[str], include: frozenset[s
             break
         chosen[chosen.index(weakest)] = clip
     return chosen
+
+
+def _cycle(seq: list[Candidate], n: int, closing: str | None) -> list[Candidate]:
+    """The sequence played again until it fills n shots; never the same item twice in a row,
+    and a pinned closing shot stays last."""
+    last = seq[-1] if closing and seq[-1].media_id == closing and len(seq) > 2 else None
+    body = seq[:-1] if last else list(seq)
+    out: list[Candidate] = []
+    while len(out) < n - (1 if last else 0):
+        before = len(out)
+        for c in body:
+            if len(out) >= n - (1 if last else 0):
+                break
+            if out and out[-1].media_id == c.media_id:
+                continue
+            out.append(c)
+        if len(out) == before:
+            break
+    if last:
+        if out and out[-1].media_id == last.media_id:
+            out.pop()
+        out.append(last)
+    return out
 
 
 def _insert_reserves(seq: list[Candidate], forced: list[Candidate], lengths: list[float]) -> list[Candidate]:

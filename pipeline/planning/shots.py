@@ -82,15 +82,33 @@ def transitions(
     return out
 
 
+def _overlap(a: float, b: float, used: list[tuple[float, float]]) -> float:
+    return sum(max(0.0, min(b, y) - max(a, x)) for x, y in used)
+
+
 def _trim(
-    library: Library, media_id: str, length: float, margin_in: float, margin_out: float
+    library: Library,
+    media_id: str,
+    length: float,
+    margin_in: float,
+    margin_out: float,
+    used: list[tuple[float, float]] | None = None,
 ) -> tuple[float, float]:
-    """Source in/out for a clip: inside its best segment, leaving half a transition each side."""
+    """Source in/out for a clip: inside its best segment, leaving half a transition each side;
+    a clip shown again takes a part it hasn't shown yet where it can."""
     v = library.videos.get(media_id)
     item = library.items[media_id]
     clip = (v.duration if v else item.duration) or length
     need = length + margin_in + margin_out
     segs = sorted(v.best_segments, key=lambda s: (-s.score, s.start)) if v else []
+    if used:
+        fresh = [s for s in segs if _overlap(s.start, s.end, used) == 0]
+        if not any(s.end - s.start >= length for s in fresh):
+            # no unseen best part is long enough: the least-seen stretch of the whole clip
+            steps = [k * 0.25 for k in range(int(max(0.0, clip - length) / 0.25) + 1)]
+            start = min(steps, key=lambda a: (_overlap(a, a + length, used), a)) if steps else 0.0
+            return round(start, 3), round(min(clip, start + length), 3)
+        segs = fresh
     window = next(((s.start, s.end) for s in segs if s.end - s.start >= need), None)
     if window is None:
         window = next(((s.start, s.end) for s in segs if s.end - s.start >= length), (0.0, clip))
@@ -129,6 +147,7 @@ def make_segments(
     out_w, out_h = ASPECT_SIZES[request.aspect]
     aspect = out_w / out_h
     segments = []
+    shown: dict[str, list[tuple[float, float]]] = {}
     for i, mid in enumerate(order):
         item = library.items[mid]
         d = lengths[i]
@@ -138,7 +157,8 @@ def make_segments(
         fields: dict = {}
         if item.kind == MediaKind.VIDEO:
             v = library.videos.get(mid)
-            a, b = _trim(library, mid, d, half_in, half_out)
+            a, b = _trim(library, mid, d, half_in, half_out, shown.get(mid))
+            shown.setdefault(mid, []).append((a, b))
             w, h = (v.width, v.height) if v else (item.width or out_w, item.height or out_h)
             fields = {
                 "source_start": a,

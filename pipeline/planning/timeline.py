@@ -41,7 +41,7 @@ def build_grid(
         p = pace_at(t, duration, pace, mood_pace)
         guess = base_length(song.level_at(t, 2.0)) * p * factor
         want = min(max(base_length(song.level_at(t, guess)) * p * factor, MIN_SHOT), cap * max(1.0, p))
-        linger = 1.5 * want  # the closing shot stays a little longer: the story resolves
+        linger = min(1.5 * want, want + 2.5)  # the closing shot stays a little longer: the story resolves
         if remaining <= linger * 1.25 or remaining < 2 * MIN_SHOT:
             lengths.append(remaining)
             break
@@ -49,7 +49,7 @@ def build_grid(
             # two shots left: the closing shot lingers, and the one before it is no stub
             if remaining - linger >= 0.7 * want:
                 target = duration - linger
-            elif remaining <= max(linger * 1.6, cap):
+            elif remaining <= linger * 1.3:
                 lengths.append(remaining)
                 break
             else:

@@ -264,3 +264,31 @@ async def test_faces_and_sharper_shots_win_when_room_is_short() -> None:
     assert len(used) < 8
     assert {mid("p04_photo.jpg"), mid("p07_photo.jpg"), sharper} <= used
     assert {lo.reason for lo in plan.left_out} == {"no room"}
+
+
+async def test_scarce_clips_are_shown_again_from_other_parts_never_frozen() -> None:
+    lib = make_library(n_photos=0, blurry=0, dark=0, dup_pair=False, videos=3)
+    plan = await plan_edit(PlanRequest(duration=45), lib)
+    assert abs(plan.duration - 45) <= 0.5
+    ids = [s.media_id for s in plan.segments]
+    assert all(a != b for a, b in zip(ids, ids[1:], strict=False))
+    windows: dict[str, list[tuple[float, float]]] = {}
+    for s in plan.segments:
+        v = lib.videos[s.media_id]
+        # the clip really lasts as long as its shot: no frozen last frame
+        assert s.source_end - s.source_start == pytest.approx(s.duration, abs=0.01)
+        assert s.source_start >= 0 and s.source_end <= v.duration
+        windows.setdefault(s.media_id, []).append((s.source_start, s.source_end))
+    assert any(len(w) > 1 for w in windows.values())
+    for w in windows.values():
+        assert len(set(w)) == len(w)  # a repeat shows another part of the clip
+    assert "shown more than once" in plan.segments[0].reasoning
+
+
+async def test_few_photos_for_a_long_movie_repeat_rather_than_drag() -> None:
+    lib = make_library(n_photos=3, videos=0, blurry=0, dark=0, dup_pair=False)
+    plan = await plan_edit(PlanRequest(duration=90, closing_id=mid("p01_photo.jpg")), lib)
+    assert max(s.duration for s in plan.segments) <= 12.0
+    ids = [s.media_id for s in plan.segments]
+    assert len(ids) > 3 and all(a != b for a, b in zip(ids, ids[1:], strict=False))
+    assert ids[-1] == mid("p01_photo.jpg")
