@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.analysis.cache import AnalysisCache
-from pipeline.analysis.duplicates import duplicate_groups
 from pipeline.analysis.tagging import filename_words
 from pipeline.models import (
     Library,
@@ -202,6 +201,8 @@ def _groups(library: Library, cache: AnalysisCache) -> tuple[tuple[str, ...], ..
     cached = cache.load("dups", key, _Groups)
     if cached is not None:
         return cached.duplicate_groups
+    from pipeline.analysis.duplicates import duplicate_groups  # OpenCV: not needed by the music child
+
     features = {}
     for p in photos:
         arrays = cache.load_arrays("photo", library.items[p.media_id].sha256)

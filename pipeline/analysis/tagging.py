@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import cv2
 import numpy as np
 
 # camera/app prefixes and container words that say nothing about the content
@@ -19,15 +18,22 @@ def filename_words(name: str) -> list[str]:
     stem = name.rsplit(".", 1)[0] if "." in name else name
     words = re.split(r"[^0-9A-Za-z]+|(?<=[a-z])(?=[A-Z])", stem)
     out = []
+    negated = False
     for word in words:
         w = word.lower()
-        if len(w) < 3 or w in _NOISE or any(ch.isdigit() for ch in w):
+        if w in ("no", "not", "without", "non"):
+            negated = True  # "dv2_street_no_audio": the file says it has NO audio, don't tag "audio"
+            continue
+        if negated or len(w) < 3 or w in _NOISE or any(ch.isdigit() for ch in w):
+            negated = False
             continue
         out.append(w)
     return list(dict.fromkeys(out))
 
 
 def colour_tags(rgb: np.ndarray, colourfulness: float, brightness: float, faces: bool = False) -> list[str]:
+    import cv2  # here, not at the top: the music child process imports this package too
+
     small = cv2.resize(
         rgb, (96, max(1, round(96 * rgb.shape[0] / rgb.shape[1]))), interpolation=cv2.INTER_AREA
     )

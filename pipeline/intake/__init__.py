@@ -54,7 +54,7 @@ async def intake_files(
 
     gate = asyncio.Semaphore(PARALLEL)
     done = 0
-    seen: dict[str, asyncio.Future[MediaItem | Rejection]] = {}
+    seen: set[str] = set()  # content hashes already taken: the same bytes twice are accepted once
 
     async def one(path: Path) -> MediaItem | Rejection | None:
         nonlocal done
@@ -64,13 +64,11 @@ async def intake_files(
             except OSError:
                 result: MediaItem | Rejection | None = rejected.unreadable(path.name).to_rejection(path.name)
             else:
-                if digest in seen:  # the same bytes sent twice: accepted once
+                if digest in seen:
                     result = None
                 else:
-                    future: asyncio.Future[MediaItem | Rejection] = asyncio.get_running_loop().create_future()
-                    seen[digest] = future
+                    seen.add(digest)  # before awaiting: a twin hashed meanwhile must see it
                     result = await asyncio.to_thread(intake_one, path, digest, settings)
-                    future.set_result(result)
         done += 1
         await progress("intake", done / len(files))
         return result

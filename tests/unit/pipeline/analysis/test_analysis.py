@@ -163,3 +163,18 @@ def test_speech_detector_separates_voice_from_tone_and_noise() -> None:
     assert not is_speech(tone)
     assert not is_speech(noise)
     assert not is_speech(np.zeros(RATE * 2, np.int16))
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("d13_sunset_boats.jpg", ["sunset", "boats"]),
+        ("IMG_20230101_beach-sunset.jpg", ["beach", "sunset"]),
+        ("dv2_street_bikes_no_audio.mp4", ["street", "bikes"]),
+        ("GrandmaBirthdayCake.HEIC", ["grandma", "birthday", "cake"]),
+    ],
+)
+def test_file_name_words_become_tags(name: str, words: list[str]) -> None:
+    from pipeline.analysis.tagging import filename_words
+
+    assert filename_words(name) == words
