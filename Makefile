@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/memory-movie make examples/ --prompt "upbeat 20 second recap, end on the mountain" \
+	$(BIN)/memory-movie make examples/*.jpg examples/*.png examples/*.mp4 \
+		--music examples/dm2_sunflower_slow_drag_ragtime_45s.ogg --prompt "upbeat 20 second recap, end on the mountain" \
 		--duration 20 -o out/demo.mp4
 
 # PostgREST for the Supabase integration tests (the binary ships in the npm tarball); without npm
