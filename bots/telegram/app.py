@@ -71,7 +71,13 @@ class TelegramBot:
         # PTB 22 warns on every int duration; opt in to timedeltas, the coming default
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         from telegram import Update
-        from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
+        from telegram.ext import (
+            ApplicationBuilder,
+            CallbackQueryHandler,
+            MessageHandler,
+            MessageReactionHandler,
+            filters,
+        )
 
         from bots.telegram.downloads import CLOUD_DOWNLOAD_LIMIT, LOCAL_SERVER_LIMIT
         from bots.telegram.outbox import CLOUD_UPLOAD_LIMIT, CallbackPayloads
@@ -99,6 +105,7 @@ class TelegramBot:
         self.app = builder.build()
         self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
         self.app.add_handler(CallbackQueryHandler(self._on_callback))
+        self.app.add_handler(MessageReactionHandler(self._on_reaction))
         self.app.add_error_handler(self._on_error)
         self._all_updates = list(Update.ALL_TYPES)
         self.core: Any = None
@@ -112,6 +119,9 @@ class TelegramBot:
 
     async def _on_callback(self, update: Any, context: Any) -> None:
         await self.front.on_callback(update, context)
+
+    async def _on_reaction(self, update: Any, context: Any) -> None:
+        await self.front.on_reaction(update, context)
 
     async def _on_error(self, update: Any, context: Any) -> None:
         if self.front is not None:

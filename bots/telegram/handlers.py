@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from telegram import Bot, Chat, ChatMember, Message, Update
+from telegram import Bot, Chat, ChatMember, Message, ReactionTypeEmoji, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -23,10 +23,18 @@ from bots.telegram.albums import AlbumCollector, Line
 from bots.telegram.downloads import fetch_file
 from bots.telegram.flood import with_flood_retry
 from bots.telegram.outbox import CallbackPayloads
-from bots.telegram.translate import chat_ref, event_id, file_specs, text_event, user_ref
+from bots.telegram.translate import PLATFORM, chat_ref, event_id, file_specs, text_event, user_ref
 from conversation import texts
 from conversation.actions import Say
-from conversation.events import ChoiceMade, Event, MediaReceived, MemberJoined, MemberLeft
+from conversation.events import (
+    ChatRef,
+    ChoiceMade,
+    Event,
+    MediaReceived,
+    MemberJoined,
+    MemberLeft,
+    ReactionAdded,
+)
 from conversation.ports import JobUpdate, Outbox
 
 log = logging.getLogger(__name__)
@@ -162,6 +170,26 @@ class TelegramFrontEnd:
         user = user_ref(query.from_user, is_admin=await self._is_admin(message.chat, query.from_user.id))
         await self.core.handle(ChoiceMade(chat=chat_ref(message.chat, message), user=user, event_id=f"cb:{query.id}",
                                           payload=payload, message_id=str(message.message_id)))  # fmt: skip
+
+    async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Reactions on the bot's messages (delivered where the bot is an admin): votes, likes."""
+        changed = update.message_reaction
+        if changed is None or changed.user is None:
+            return  # anonymous reactions carry no one to credit
+        old = {r.emoji for r in changed.old_reaction if isinstance(r, ReactionTypeEmoji)}
+        new = {r.emoji for r in changed.new_reaction if isinstance(r, ReactionTypeEmoji)}
+        chat = ChatRef(platform=PLATFORM, chat_id=str(changed.chat.id),
+                       is_group=changed.chat.type in (Chat.GROUP, Chat.SUPERGROUP))  # fmt: skip
+        user = user_ref(changed.user, is_admin=await self._is_admin(changed.chat, changed.user.id))
+        stamp = int(changed.date.timestamp())
+        for emoji, removed in [
+            *((e, False) for e in sorted(new - old)),
+            *((e, True) for e in sorted(old - new)),
+        ]:
+            await self.core.handle(ReactionAdded(
+                chat=chat, user=user, event_id=f"r:{changed.chat.id}:{changed.message_id}:{user.user_id}:{stamp}:{emoji}:{removed}",
+                message_id=str(changed.message_id), emoji=emoji, removed=removed,
+            ))  # fmt: skip
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         ref = secrets.token_hex(2)

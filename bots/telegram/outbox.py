@@ -95,6 +95,12 @@ class _Progress:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+def _caption(text: str) -> str | None:
+    """Captions are limited to 1024 characters: a longer one is cut with an ellipsis."""
+    limit = int(MessageLimit.CAPTION_LENGTH)
+    return (text[: limit - 1] + "…" if len(text) > limit else text) or None
+
+
 def thumbnail_jpeg(poster: Path) -> bytes | None:
     """Telegram wants a JPEG thumbnail of at most 320 px and 200 kB."""
     try:
@@ -272,10 +278,10 @@ class TelegramOutbox:
         if size > PHOTO_LIMIT:
             # over the photo limit: the same picture as a file (not compressed by Telegram either)
             message = await self._upload(self.bot.send_document, action.chat, action.reply_to, size,
-                                         document=data, filename=action.path.name, caption=action.caption or None)  # fmt: skip
+                                         document=data, filename=action.path.name, caption=_caption(action.caption))  # fmt: skip
         else:
             message = await self._upload(self.bot.send_photo, action.chat, action.reply_to, size,
-                                         photo=data, filename=action.path.name, caption=action.caption or None)  # fmt: skip
+                                         photo=data, filename=action.path.name, caption=_caption(action.caption))  # fmt: skip
         return str(message.message_id)
 
     async def _send_movie(self, action: SendMovie) -> str:
@@ -286,9 +292,7 @@ class TelegramOutbox:
             log.debug("chat action failed: %s", exc)  # cosmetic
         data = action.path.read_bytes()
         thumbnail = thumbnail_jpeg(action.poster) if action.poster is not None else None
-        caption = action.caption
-        if len(caption) > MessageLimit.CAPTION_LENGTH:
-            caption = caption[: MessageLimit.CAPTION_LENGTH - 1] + "…"
+        caption = _caption(action.caption)
         message = await self._upload(
             self.bot.send_video, action.chat, action.reply_to, size,
             video=data, filename=action.path.name, caption=caption or None,

@@ -160,6 +160,7 @@ class FakeTelegram:
         self._new_update = asyncio.Event()
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._closing = False
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> str:
@@ -175,6 +176,7 @@ class FakeTelegram:
         return self.base
 
     async def stop(self) -> None:
+        self._closing = True
         self._new_update.set()  # wake any long poll so the server can close
         if self._runner:
             await self._runner.cleanup()
@@ -406,7 +408,7 @@ class FakeTelegram:
             if offset:
                 # an offset confirms every update before it: they are never sent again
                 self._updates = [x for x in self._updates if x["update_id"] >= offset]
-            if self._updates or time.monotonic() >= deadline:
+            if self._updates or time.monotonic() >= deadline or self._closing:
                 return self._updates[:limit]
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):

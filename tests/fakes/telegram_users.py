@@ -329,5 +329,21 @@ class TelegramUsers:
             by, chat, [{k: v for k, v in bot.items() if k in ("id", "is_bot", "first_name", "username")}]
         )
 
+    def react(self, user: dict[str, Any], posted: Posted, emoji: str, *, old: tuple[str, ...] = ()) -> None:
+        """`user` sets their reaction on a bot message to `emoji` ("" clears it; `old` is what it was)."""
+        message = self.fake.messages[(posted.chat_id, posted.message_id)]
+        self.fake.push_update(
+            {
+                "message_reaction": {
+                    "chat": message["chat"],
+                    "message_id": posted.message_id,
+                    "user": user,
+                    "date": int(time.time()),
+                    "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+                    "new_reaction": [{"type": "emoji", "emoji": emoji}] if emoji else [],
+                }
+            }
+        )
+
     def leaves(self, user: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any]:
         return self._deliver(self._message(user, chat, left_chat_member=user))

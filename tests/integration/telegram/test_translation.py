@@ -316,3 +316,32 @@ async def test_chats_run_side_by_side_but_each_chat_keeps_its_order(
     await core.wait_events(17)
     ann_texts = [e.text for e in core.events if isinstance(e, TextReceived) and e.user.name == "Ann"]
     assert ann_texts == ["slow", *[f"ann {i}" for i in range(15)]]
+
+
+async def test_reactions_and_members_leaving(fake: FakeTelegram, users: TelegramUsers,
+                                             scripted: tuple[TelegramBot, ScriptedCore]) -> None:  # fmt: skip
+    from conversation.events import MemberLeft, ReactionAdded
+
+    _, core = scripted
+    ann, bob = users.user("Ann"), users.user("Bob")
+    group = users.group("Votes")
+    mid = await core.outbox.send(Say(chat=ChatRef(platform="telegram", chat_id=str(group["id"]), is_group=True),
+                                     text="v1 or v2?"))  # fmt: skip
+    posted = fake.posted(group["id"])[0]
+    users.react(bob, posted, "👍")
+    users.react(bob, posted, "❤", old=("👍",))
+    users.leaves(bob, group)
+    users.leaves(fake.bot, group)  # the bot removed: nothing for the core (is_bot users are skipped)
+    users.says(ann, group, "/status")
+    events = await core.wait_events(5)
+    first, added, removed, left, status = events
+    assert isinstance(first, ReactionAdded) and (first.emoji, first.removed, first.message_id) == (
+        "👍",
+        False,
+        mid,
+    )
+    assert isinstance(added, ReactionAdded) and (added.emoji, added.removed) == ("❤", False)
+    assert isinstance(removed, ReactionAdded) and (removed.emoji, removed.removed) == ("👍", True)
+    assert isinstance(left, MemberLeft) and left.user.name == "Bob" and left.chat.is_group
+    assert isinstance(status, CommandReceived)
+    assert len({e.event_id for e in events}) == 5
