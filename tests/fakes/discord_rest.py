@@ -281,6 +281,7 @@ class DiscordRest:
         if time.monotonic() - inter["created"] > self.ack_deadline:
             inter["expired"] = True
             return api_error(404, 10062, "Unknown interaction")
+        inter["ack_seconds"] = time.monotonic() - inter["created"]
         parsed = await self._read_body(request)
         if isinstance(parsed, web.Response):
             return parsed
