@@ -8,6 +8,7 @@ every request is recorded so a test can assert how many calls were made (local-o
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import deque
@@ -25,6 +26,7 @@ class Reply:
     body: dict | None = None  # a raw body instead (errors)
     prompt_tokens: int = 100
     output_tokens: int = 50
+    delay: float = 0.0  # seconds before answering (to trip the client's timeout)
 
 
 @dataclass
@@ -128,6 +130,8 @@ class GeminiStub:
             reply = Reply(text=json.dumps(reply))
         elif isinstance(reply, str):
             reply = Reply(text=reply)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
         if reply.status != 200:
             return web.json_response(reply.body or _error(reply.status, "error"), status=reply.status)
         return web.json_response(
