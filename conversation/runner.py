@@ -103,9 +103,15 @@ class InProcessJobQueue:
             return False
         task = asyncio.get_running_loop().create_task(self._run(request, job), name=f"job:{request.job_id}")
         self._tasks[request.job_id] = task
-        task.add_done_callback(lambda _t, job_id=request.job_id: self._tasks.pop(job_id, None))
+        task.add_done_callback(self._forget(request.job_id))
         await self.store.put_job(job)
         return True
+
+    def _forget(self, job_id: str) -> Callable[[asyncio.Task[None]], None]:
+        def forget(_task: asyncio.Task[None]) -> None:
+            self._tasks.pop(job_id, None)
+
+        return forget
 
     async def cancel(self, job_id: str) -> bool:
         task = self._tasks.get(job_id)

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from arq import Retry
 from arq.constants import in_progress_key_prefix
@@ -60,7 +60,7 @@ async def refine_movie(ctx: dict[str, Any], project_id: str, version: int | None
 
 async def _execute(
     ctx: dict[str, Any],
-    kind: str,
+    kind: Literal["analyse", "make", "refine"],
     project_id: str,
     version: int | None,
     *,
@@ -74,7 +74,7 @@ async def _execute(
         job_id=job_id,
         kind=kind,
         project_id=project_id,
-        version=version,  # type: ignore[arg-type]
+        version=version,
         parent_version=parent_version,
         chat_key=chat_key,
         draft=draft,

@@ -107,7 +107,7 @@ def build_workers(
         pool = (redis_pools or {}).get(queue)
         workers.append(
             Worker(
-                _functions(queue, config),  # type: ignore[arg-type]
+                _functions(queue, config),
                 queue_name=queue,
                 redis_settings=None if pool else RedisSettings.from_dsn(config.redis_url),
                 redis_pool=pool,

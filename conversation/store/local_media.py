@@ -9,6 +9,7 @@ by size and SHA-256), which keeps retried jobs from rewriting big renders.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import hashlib
 import os
@@ -98,10 +99,10 @@ class LocalMediaStore:
 
         return await asyncio.to_thread(remove)
 
-    async def list(self, prefix: str) -> list[str]:
+    async def list(self, prefix: str) -> builtins.list[str]:
         return await asyncio.to_thread(self._list, prefix)
 
-    def _list(self, prefix: str) -> list[str]:
+    def _list(self, prefix: str) -> builtins.list[str]:
         keys = []
         for dirpath, _dirs, files in os.walk(self.root):
             for name in files:
