@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from pipeline.intake.avprobe import gif_frame_count, gif_to_clip, probe_av
 from pipeline.intake.headers import declared_size
 from pipeline.intake.photos import normalise_photo
 from pipeline.intake.rejected import Rejected
-from pipeline.intake.sniff import HEAD_BYTES, looks_like_text, sniff
+from pipeline.intake.sniff import HEAD_BYTES, Sniffed, looks_like_text, sniff
 from pipeline.models import IntakeReport, MediaItem, MediaKind, ProgressFn, Rejection, no_progress
 from pipeline.settings import PipelineSettings
 
@@ -126,8 +127,13 @@ def _intake(path: Path, digest: str, settings: PipelineSettings) -> MediaItem:
             raise rejected.bomb(name, declared[0], declared[1], settings.max_image_pixels)
     if sniffed.family == "gif" and _animated_gif(path):
         out = settings.media_dir / f"{media_id}.mp4"
-        gif_to_clip(path, out, settings.ffmpeg_exe())
-        probe = probe_av(out, name)
+        try:
+            gif_to_clip(path, out, settings.ffmpeg_exe())
+            probe = probe_av(out, name)
+        except (subprocess.SubprocessError, OSError, Rejected):
+            # no usable clip: its first frame still makes a photo
+            log.warning("could not turn %s into a clip; using its first frame", name, exc_info=True)
+            return _photo_item(path, sniffed, name, media_id, settings, common)
         return MediaItem(
             **common, kind=MediaKind.VIDEO, path=out, mime="video/mp4", width=probe.width, height=probe.height,
             duration=probe.duration, fps=probe.fps, has_audio=False,
@@ -135,11 +141,7 @@ def _intake(path: Path, digest: str, settings: PipelineSettings) -> MediaItem:
         )  # fmt: skip
 
     if sniffed.family in ("image", "gif", "heif"):
-        photo = normalise_photo(path, sniffed, name, media_id, settings.media_dir, settings.max_image_pixels)
-        return MediaItem(
-            **common, kind=MediaKind.PHOTO, path=photo.path, mime=photo.mime, width=photo.width,
-            height=photo.height, capture_time=photo.capture_time, warnings=photo.warnings,
-        )  # fmt: skip
+        return _photo_item(path, sniffed, name, media_id, settings, common)
 
     probe = probe_av(path, name)
     if probe.kind == "video":
@@ -177,6 +179,16 @@ def _store(src: Path, media_dir: Path, media_id: str, mime: str) -> Path:
         shutil.copyfile(src, tmp)
     os.replace(tmp, out)
     return out
+
+
+def _photo_item(
+    path: Path, sniffed: Sniffed, name: str, media_id: str, settings: PipelineSettings, common: dict[str, Any]
+) -> MediaItem:
+    photo = normalise_photo(path, sniffed, name, media_id, settings.media_dir, settings.max_image_pixels)
+    return MediaItem(
+        **common, kind=MediaKind.PHOTO, path=photo.path, mime=photo.mime, width=photo.width,
+        height=photo.height, capture_time=photo.capture_time, warnings=photo.warnings,
+    )  # fmt: skip
 
 
 def _animated_gif(path: Path) -> bool:

@@ -12,7 +12,7 @@ import shutil
 import uuid
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -24,7 +24,6 @@ from pipeline.intake.sniff import Sniffed
 MAX_LONG_SIDE = 4096  # larger photos are downscaled: nothing downstream renders above 1080p + zoom
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 0x9003
-_OFFSET_TIME_ORIGINAL = 0x9011
 _DATETIME = 0x0132
 _ORIENTATION = 0x0112
 
@@ -191,18 +190,11 @@ def _capture_time(exif: Image.Exif) -> datetime | None:
     if not isinstance(raw, str):
         return None
     try:
-        when = datetime.strptime(raw.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
+        # naive local wall-clock time, even when OffsetTimeOriginal is present: most cameras don't
+        # write an offset, and mixing aware and naive datetimes would break sorting a trip by time
+        return datetime.strptime(raw.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
-    offset = sub.get(_OFFSET_TIME_ORIGINAL)
-    if isinstance(offset, str) and len(offset.strip()) >= 6 and offset.strip()[0] in "+-":
-        try:
-            sign = 1 if offset[0] == "+" else -1
-            hh, mm = int(offset[1:3]), int(offset[4:6])
-            when = when.replace(tzinfo=timezone(sign * timedelta(hours=hh, minutes=mm)))
-        except ValueError:
-            pass
-    return when
 
 
 def _atomic_copy(src: Path, out: Path) -> None:

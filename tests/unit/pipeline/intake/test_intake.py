@@ -199,3 +199,25 @@ async def test_clip_longer_than_the_limit_is_refused(tiny_media, tmp_path: Path)
     assert not report.accepted
     (refusal,) = report.rejected
     assert refusal.code == "too_large" and refusal.reason.startswith("long_take.mp4")
+
+
+def _gif(path: Path, frames: int) -> Path:
+    images = [Image.new("RGB", (64, 48), (40 * i % 255, 90, 160)) for i in range(frames)]
+    images[0].save(path, save_all=frames > 1, append_images=images[1:], duration=100, loop=0)
+    return path
+
+
+async def test_still_gif_is_a_photo_and_animated_gif_a_clip(
+    tmp_path: Path, pipeline_settings: PipelineSettings
+) -> None:
+    still = _gif(tmp_path / "still.gif", 1)
+    moving = _gif(tmp_path / "moving.gif", 6)
+    report = await intake_files([still, moving], pipeline_settings)
+    kinds = {i.original_name: (i.kind, i.path.suffix) for i in report.accepted}
+    assert kinds == {"still.gif": (MediaKind.PHOTO, ".jpg"), "moving.gif": (MediaKind.VIDEO, ".mp4")}
+
+
+async def test_animated_gif_falls_back_to_its_first_frame_without_ffmpeg(tmp_path: Path) -> None:
+    settings = PipelineSettings(work_dir=tmp_path / "w", ffmpeg=str(tmp_path / "no-such-ffmpeg"))
+    (item,) = (await intake_files([_gif(tmp_path / "moving.gif", 4)], settings)).accepted
+    assert item.kind == MediaKind.PHOTO and (item.width, item.height) == (64, 48)
