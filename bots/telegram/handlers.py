@@ -34,6 +34,7 @@ from conversation.events import (
     MemberJoined,
     MemberLeft,
     ReactionAdded,
+    UserRef,
 )
 from conversation.ports import JobUpdate, Outbox
 
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 class Core(Protocol):
     async def handle(self, event: Event) -> Any: ...
     async def on_job_update(self, update: JobUpdate) -> Any: ...
+
+
+def _anonymous_admin(message: Message) -> bool:
+    return message.sender_chat is not None and message.sender_chat.id == message.chat_id
 
 
 class TelegramFrontEnd:
@@ -84,15 +89,21 @@ class TelegramFrontEnd:
             cached = self._admins[chat.id] = (time.monotonic(), ids)
         return user_id in cached[1]
 
-    async def _user(self, message: Message) -> Any:
+    async def _user(self, message: Message) -> UserRef:
         assert message.from_user is not None
+        if _anonymous_admin(message):
+            # an admin posting as the group: Telegram hides who; the group itself speaks, as an admin
+            return UserRef(platform=PLATFORM, user_id=f"chat{message.chat_id}", name=message.chat.title or "admin",
+                           is_chat_admin=True)  # fmt: skip
         return user_ref(message.from_user, is_admin=await self._is_admin(message.chat, message.from_user.id))
 
     # -- handlers ------------------------------------------------------------------------------
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
-        if message is None or message.from_user is None or message.from_user.is_bot:
+        if message is None or message.from_user is None:
             return
+        if message.from_user.is_bot and not _anonymous_admin(message):
+            return  # other bots, and channel posts forwarded into a discussion group
         if message.media_group_id is not None and file_specs(message):
             self.albums.add(message)
             return

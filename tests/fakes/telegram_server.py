@@ -450,6 +450,16 @@ class FakeTelegram:
                 return msg["chat"]
         return {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "first_name": "?"}
 
+    def _refuse_reply(self, f: dict[str, Any]) -> web.Response | None:
+        """The real API refuses a reply to a message that doesn't exist, unless told to send anyway."""
+        params = f.get("reply_parameters") or {}
+        target = params.get("message_id") or f.get("reply_to_message_id")
+        if not target or (int(f["chat_id"]), int(target)) in self.messages:
+            return None
+        if params.get("allow_sending_without_reply") or f.get("allow_sending_without_reply"):
+            return None
+        return _error(400, "Bad Request: message to be replied not found")
+
     def _post(
         self,
         method: str,
@@ -480,6 +490,8 @@ class FakeTelegram:
         return message
 
     async def _m_sendMessage(self, f: dict[str, Any], u: dict[str, Upload]) -> Any:
+        if (refused := self._refuse_reply(f)) is not None:
+            return refused
         text = str(f.get("text") or "")
         if not text.strip():
             return _error(400, "Bad Request: message text is empty")
@@ -530,6 +542,8 @@ class FakeTelegram:
         return _error(400, f"Bad Request: there is no {part} in the request")
 
     async def _m_sendPhoto(self, f: dict[str, Any], u: dict[str, Upload]) -> Any:
+        if (refused := self._refuse_reply(f)) is not None:
+            return refused
         media = self._media(f, u, "photo", self.photo_limit)
         if isinstance(media, web.Response):
             return media
@@ -546,6 +560,8 @@ class FakeTelegram:
         return self._post("sendPhoto", f, f.get("caption"), {"photo": photo, "caption": f.get("caption")}, u)
 
     async def _m_sendVideo(self, f: dict[str, Any], u: dict[str, Upload]) -> Any:
+        if (refused := self._refuse_reply(f)) is not None:
+            return refused
         media = self._media(f, u, "video", self.upload_limit)
         if isinstance(media, web.Response):
             return media
@@ -562,6 +578,8 @@ class FakeTelegram:
         return self._post("sendVideo", f, f.get("caption"), {"video": video, "caption": f.get("caption")}, u)
 
     async def _m_sendDocument(self, f: dict[str, Any], u: dict[str, Upload]) -> Any:
+        if (refused := self._refuse_reply(f)) is not None:
+            return refused
         media = self._media(f, u, "document", self.upload_limit)
         if isinstance(media, web.Response):
             return media

@@ -120,6 +120,14 @@ class TelegramUsers:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._deliver(self._message(user, chat, **content, **kw))
 
+    def anonymous_admin_says(self, chat: dict[str, Any], text: str, **kw: Any) -> dict[str, Any]:
+        """An admin posting "as the group": Telegram sends it from GroupAnonymousBot with sender_chat."""
+        anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+        content: dict[str, Any] = {"text": text, "sender_chat": chat}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return self._deliver(self._message(anonymous, chat, **content, **kw))
+
     def _file(
         self, source: bytes | Path | None, size: int | None, suffix: str, *, hide_size: bool = False
     ) -> tuple[StoredFile, dict[str, Any]]:

@@ -219,3 +219,11 @@ def test_main_without_a_token_exits_with_a_clear_message(capsys: pytest.CaptureF
 
     assert main(None, ScriptedCore) == 2
     assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+async def test_a_reply_to_a_deleted_message_is_still_sent(fake: FakeTelegram,
+                                                          scripted: tuple[TelegramBot, ScriptedCore]) -> None:  # fmt: skip
+    bot, _ = scripted
+    mid = await bot.outbox.send(Say(chat=_chat(31337), text="here you go", reply_to="999"))
+    (posted,) = fake.posted(31337)
+    assert str(posted.message_id) == mid and posted.fields["reply_parameters"]["allow_sending_without_reply"]

@@ -345,3 +345,17 @@ async def test_reactions_and_members_leaving(fake: FakeTelegram, users: Telegram
     assert isinstance(left, MemberLeft) and left.user.name == "Bob" and left.chat.is_group
     assert isinstance(status, CommandReceived)
     assert len({e.event_id for e in events}) == 5
+
+
+async def test_anonymous_admin_speaks_as_the_group_and_other_bots_are_ignored(
+    fake: FakeTelegram, users: TelegramUsers, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    _, core = scripted
+    group = users.group("Hidden admins")
+    other_bot = {"id": 4242, "is_bot": True, "first_name": "Other", "username": "other_bot"}
+    users.says(other_bot, group, "/make")
+    users.anonymous_admin_says(group, "/new Reunion")
+    (event,) = await core.wait_events(1)
+    assert isinstance(event, CommandReceived) and event.name == "new" and event.args == "Reunion"
+    assert event.user.is_chat_admin and event.user.name == "Hidden admins"
+    assert event.user.user_id == f"chat{group['id']}"
