@@ -159,14 +159,11 @@ def run_telegram(settings: AppSettings) -> int:
 
 
 def run_discord(settings: AppSettings) -> int:
-    from bots.discord.app import run
+    from bots.discord.app import main
 
-    if settings.discord_bot_token is None:
-        raise ConfigError("DISCORD_BOT_TOKEN is not set. Create a bot in the Discord developer portal and put its token there.")
+    token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
     lazy = _LazyBackend(settings)
-    run(settings.discord_bot_token.get_secret_value(), lazy.core,
-        download_dir=settings.memory_movie_home / "scratch" / "discord", on_stop=lazy.close)  # fmt: skip
-    return 0
+    return main(token, lazy.core, download_dir=settings.memory_movie_home / "scratch" / "discord", on_stop=lazy.close)
 
 
 def run_worker(settings: AppSettings, *, queue: str, health: bool) -> int:
