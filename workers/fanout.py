@@ -33,11 +33,11 @@ from pipeline.errors import UserFacingError
 from pipeline.models import EditPlan, Frozen, Library, ProgressFn, RenderResult, RenderSpec
 from workers.events import EVENTS_STREAM, publish
 from workers.logcontext import job_context
-from workers.queue import RENDER_QUEUE
+from workers.queue import CANCEL_PREFIX, RENDER_QUEUE
+from workers.queue import FANOUT_PREFIX as STATE_PREFIX
 
 log = logging.getLogger(__name__)
 
-STATE_PREFIX = "mm:fanout:"
 STATE_TTL_S = 2 * 24 * 3600
 TRY_STRIDE = 1_000_000
 CHUNK_SEQ_BASE = 500_000  # chunk progress sorts after the parent's own updates of the same try
@@ -178,6 +178,8 @@ async def _render_chunk(
     version = await deps.store.get_version(pid, number)
     if version is None or version.plan is None or version.status in ("cancelled", "failed", "ready"):
         return "skipped"  # cancelled or failed meanwhile (another chunk reported it), or already joined
+    if await redis.exists(CANCEL_PREFIX + request.job_id):
+        return "cancelled"
     plan = version.plan
     library = await deps.pipeline.analyse(await materialise(deps, pid))  # cached by content hash
     work = deps.scratch_dir / pid / f"v{number}-chunks"
@@ -218,6 +220,9 @@ async def _render_chunk(
         and await redis.get(state + ":joiner") != me
     ):
         return "chunk"
+    current = await deps.store.get_version(pid, number)
+    if current is None or current.status == "cancelled" or await redis.exists(CANCEL_PREFIX + request.job_id):
+        return "cancelled"  # stopped while the chunks were out: nothing to join
     dest = work / "joined"
     dest.mkdir(parents=True, exist_ok=True)
     paths = [await deps.media.get(chunk_key(pid, number, c), dest) for c in chunks]

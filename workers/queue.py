@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 ANALYSIS_QUEUE = "mm:analysis"
 RENDER_QUEUE = "mm:render"
 CANCEL_PREFIX = "mm:cancel:"
+FANOUT_PREFIX = "mm:fanout:"  # "<prefix><job_id>:<run>" while a movie's chunks are out
+CANCEL_SEQ = 10**9  # after anything a job's tries numbered (try * 1e6 + n): consumers keep it
 
 FUNCTIONS = {"analyse": "analyse_media", "make": "make_movie", "refine": "refine_movie"}
 
@@ -103,6 +105,12 @@ class ArqJobQueue:
         job = await self.store.get_job(job_id)
         queue = queue_for(job.kind if job else "make")
         if not await self.redis.exists(job_key_prefix + job_id):
+            if job is not None and job.status == "processing" and await self._fanned_out(job_id):
+                # the job itself is over but its chunks are still out: they check the version
+                # and the cancel mark before rendering and before joining
+                await self.redis.set(CANCEL_PREFIX + job_id, b"1", ex=24 * 3600)
+                await self._report_cancelled(job_id, job)
+                return True
             return False  # finished, never queued, or already cancelled
         await self.redis.set(CANCEL_PREFIX + job_id, b"1", ex=24 * 3600)
         if await self.redis.zrem(queue, job_id) and not await self.redis.exists(
@@ -110,13 +118,18 @@ class ArqJobQueue:
         ):
             # taken off the queue before any worker started it: nobody else will report it
             await self.redis.delete(job_key_prefix + job_id)
-            await self._report_cancelled_before_start(job_id, job)
+            await self._report_cancelled(job_id, job)
             return True
         # running (or just picked up): the worker cancels the task and reports "cancelled"
         await self.redis.zadd(abort_jobs_ss, {job_id: timestamp_ms()})
         return True
 
-    async def _report_cancelled_before_start(self, job_id: str, job: Job | None) -> None:
+    async def _fanned_out(self, job_id: str) -> bool:
+        async for _key in self.redis.scan_iter(match=f"{FANOUT_PREFIX}{job_id}:*", count=1000):
+            return True
+        return False
+
+    async def _report_cancelled(self, job_id: str, job: Job | None) -> None:
         if job is None:
             return
         if job.version is not None:
@@ -130,7 +143,7 @@ class ArqJobQueue:
             kind="cancelled",
             stage="cancelled",
             message="Cancelled.",
-            seq=1,
+            seq=CANCEL_SEQ,
         )
         await publish(self.redis, self.events_stream, update, run=f"cancel-{timestamp_ms()}")
 

@@ -119,3 +119,45 @@ async def test_fan_out_with_the_real_renderer(
         version.plan.duration * 30
     )  # chunks joined without a lost or doubled frame
     assert len(list((pipeline_settings.work_dir / "chunks").glob("chunk-*.mp4"))) >= 2  # it did fan out
+
+
+async def test_cancel_while_the_chunks_are_out(
+    tmp_path: Path, redis_url: str, make_bot, tiny_media, ffmpeg
+) -> None:  # type: ignore[no-untyped-def]
+    from conversation.actions import ShowProgress
+    from conversation.jobs import JobDeps
+    from conversation.store.local_media import LocalMediaStore
+    from conversation.store.sqlite import SQLiteProjectStore
+    from workers.main import WorkerConfig, build_workers, stop_workers
+
+    pipeline = StandInPipeline()
+    bot = await make_bot(redis_url, pipeline)
+    pid = await start_movie(bot, tiny_media, n=6)
+    log = tmp_path / "chunk-log"
+    chunks = PatternChunks(ffmpeg, chunk_seconds=3.0, preset="ultrafast", log=log)
+    store = SQLiteProjectStore(tmp_path / "core.sqlite3")
+
+    async def open_deps() -> JobDeps:
+        return JobDeps(store=store, media=LocalMediaStore(tmp_path / "media-store"), pipeline=pipeline,
+                       scratch_dir=tmp_path / "worker-scratch")  # fmt: skip
+
+    async def burst(max_jobs: int = -1) -> None:
+        config = WorkerConfig(redis_url=redis_url, burst=True, poll_delay=0, fanout_min_seconds=5)
+        workers = build_workers(config, open_deps, chunk_renderer=chunks)
+        for w in workers:
+            w.max_burst_jobs = max_jobs
+        try:
+            await asyncio.gather(*(w.main() for w in workers))
+        finally:
+            await stop_workers(workers)
+
+    await burst(max_jobs=1)  # only the movie job: it plans and sends the 4 chunks out
+    assert len(await bot.queue.redis.zrange("mm:render", 0, -1)) == 4
+    assert await bot.queue.cancel(f"{pid}:v1:make") is True
+    await burst()
+    await bot.wait_for(lambda: any(getattr(a, "stage", "") == "cancelled" for a in bot.sent(ShowProgress)))
+    assert not log.exists()  # no chunk rendered after the cancel
+    assert bot.movies() == []
+    assert (await bot.store.get_version(pid, 1)).status == "cancelled"  # type: ignore[union-attr]
+    assert (await bot.store.get_job(f"{pid}:v1:make")).status == "cancelled"  # type: ignore[union-attr]
+    await store.close()
