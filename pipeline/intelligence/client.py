@@ -72,9 +72,16 @@ class GeminiClient:
         self.json_attempts = json_attempts
         self._sleep = sleep
         self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.usage: list[CallUsage] = []
 
     def _genai(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is not None and self._loop is not loop:
+            # google-genai's HTTP session belongs to the loop that opened it (a CLI's asyncio.run,
+            # a worker's job loop): a new loop gets a new client
+            self._client = None
+        self._loop = loop
         if self._client is None:
             from google import genai
             from google.genai import types
