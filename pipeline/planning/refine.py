@@ -15,7 +15,7 @@ from pipeline.planning.planner import _exact, effective_request, narrative, vari
 from pipeline.planning.polish import polish_order
 from pipeline.planning.selection import Candidate, build_pool, by_rank, use_chronology
 from pipeline.planning.shots import make_segments, story_beats
-from pipeline.planning.timeline import build_grid, fit_lengths, starts_of
+from pipeline.planning.timeline import build_grid, fit_lengths, snap_cuts, starts_of
 
 FINE = 0.97
 
@@ -28,7 +28,11 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
     req, mood_pace = effective_request(plan.request, library)
     pool = build_pool(req, library, None)
     by_id: dict[str, Candidate] = {c.media_id: c for c in pool.good + pool.reserves}
-    seq = [s.media_id for s in plan.segments if s.media_id in library.items]
+    seq = [
+        s.media_id
+        for s in plan.segments
+        if s.media_id in library.items and library.items[s.media_id].kind != MediaKind.MUSIC
+    ]
     pinned = {m for m in (req.opening_id, req.closing_id) if m} | set(req.include)
     spares = [c for c in by_rank(pool.good) if c.media_id not in seq]
     removed: dict[str, str] = {}
@@ -84,7 +88,10 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
     song = SongView(song_a, offset, duration)
 
     lengths = [s.duration for s in plan.segments] if len(seq) == len(plan.segments) else []
-    if not lengths or _needs(critique, "on_beat", "duration", "energy_match"):
+    if lengths and abs(sum(lengths) - duration) <= 0.05 and not _needs(critique, "energy_match"):
+        if _needs(critique, "on_beat"):
+            lengths = snap_cuts(lengths, song)  # the lightest fix: each cut to its nearest beat
+    else:
         lengths = _grid_for(len(seq), song, duration, req.pace, mood_pace)
     if len(lengths) < len(seq):  # the song's grid can't hold every shot: the weakest go
         weakest = sorted(seq, key=lambda m: (m in pinned, by_id[m].score if m in by_id else 0.0))

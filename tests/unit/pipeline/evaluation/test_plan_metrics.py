@@ -204,3 +204,17 @@ async def test_alike_neighbours_are_found_and_the_refiner_interleaves_them() -> 
     chrono = await plan_edit(PlanRequest(duration=30), dated)
     polished = await refine_plan(chrono, evaluate_plan(chrono, dated), dated)
     assert [s.media_id for s in polished.segments] == [s.media_id for s in chrono.segments]
+
+
+async def test_off_beat_cuts_are_snapped_keeping_shots_and_order() -> None:
+    lib = make_library()
+    plan = await _good(lib)
+    bad = _shift_cuts(plan, 0.12)
+    crit = evaluate_plan(bad, lib)
+    fixed = await refine_plan(bad, crit, lib)
+    assert [s.media_id for s in fixed.segments] == [s.media_id for s in bad.segments]
+    assert evaluate_plan(fixed, lib).parts["on_beat"] == 1.0
+    moved = [
+        abs(a.timeline_start - b.timeline_start) for a, b in zip(fixed.segments, bad.segments, strict=True)
+    ]
+    assert max(moved) <= 0.6  # each cut moved to a nearby beat, not a new grid
