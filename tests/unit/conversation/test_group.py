@@ -149,12 +149,14 @@ async def test_two_processes_editing_at_once_lose_nothing(tmp_path, standin, tin
         await first.settle()
         await second.settle()
         versions = await first.store.list_versions(project.id)
-        assert [v.number for v in versions] == [1, 2, 3]  # each edit made one version: none twice
+        seen = [(v.number, v.status, v.request.aspect, sorted(v.request.exclude), v.error) for v in versions]
+        said = first.says() + second.says()
+        assert [v.number for v in versions] == [1, 2, 3], (seen, said)  # each edit made one version: none twice
         records = {r.item.original_name: r.media_id for r in await first.store.list_media(project.id)}
         last = versions[-1]
-        assert last.request.aspect == "9:16" and records["sunset.jpg"] in last.request.exclude
+        assert last.request.aspect == "9:16" and records["sunset.jpg"] in last.request.exclude, (seen, said)
         final = await first.store.get_project(project.id)
-        assert final is not None and final.current_version == 3
+        assert final is not None and final.current_version == 3, (seen, said, final)
         # one redelivered update reaching both processes is applied once
         from conversation.events import TextReceived
 
