@@ -92,6 +92,7 @@ class _Progress:
     flusher: asyncio.Task[None] | None = None
     activity: asyncio.Task[None] | None = None
     activity_kind: str = ""
+    touched: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -190,10 +191,15 @@ class TelegramOutbox:
 
     async def _show_progress(self, action: ShowProgress) -> str | None:
         key = (action.chat.key, action.key)
+        if len(self._progress) > 1000:
+            # progress that never finished (a job lost in a crash): forget it after an hour
+            now = time.monotonic()
+            for stale in [k for k, st in self._progress.items() if now - st.touched > 3600]:
+                self._progress.pop(stale)
         state = self._progress.setdefault(key, _Progress())
         text = action.text if action.done else f"{action.text}\n{progress_bar(action.percent)}"
         async with state.lock:
-            state.latest = action
+            state.latest, state.touched = action, time.monotonic()
             if state.message_id is None:
                 message = await self._call(self.bot.send_message, action.chat, action.reply_to, text=text)
                 state.message_id, state.text, state.edited_at = message.message_id, text, time.monotonic()
@@ -217,7 +223,8 @@ class TelegramOutbox:
         return str(state.message_id)
 
     async def _keep_active(self, state: _Progress, kind: str) -> None:
-        while state.latest is not None and not state.latest.done:
+        # a job that died without a last word must not leave "sending video…" on forever
+        while state.latest is not None and not state.latest.done and time.monotonic() - state.touched < 600:
             where = self._where(state.latest.chat, None)
             try:
                 await self.bot.send_chat_action(**where, action=kind)
@@ -241,7 +248,11 @@ class TelegramOutbox:
             action = state.latest
             if action is None or action.done or state.message_id is None:
                 return
-            await self._edit_progress(state, f"{action.text}\n{progress_bar(action.percent)}")
+            try:
+                await self._edit_progress(state, f"{action.text}\n{progress_bar(action.percent)}")
+            except TelegramError as exc:
+                # a background edit has no caller to tell; the next update or "done" tries again
+                log.warning("progress edit failed: %s", exc)
 
     async def _edit_progress(self, state: _Progress, text: str) -> None:
         assert state.latest is not None and state.message_id is not None
