@@ -90,7 +90,7 @@ class GeminiAnalyst:
                 try:
                     data = await asyncio.to_thread(_photo_bytes, item.path)
                 except (OSError, ValueError) as e:  # gone or unreadable: it keeps its local analysis
-                    self.failures.append(f"{item.original_name}: {e}")
+                    log.info("gemini analysis skips %s: %s", item.original_name, e)
                     continue
                 parts += [f"media_id: {item.id}", types.Part.from_bytes(data=data, mime_type="image/jpeg")]
             if not parts:
@@ -122,8 +122,8 @@ class GeminiAnalyst:
         cached = self.cache.get(item.sha256, kind, schema)
         if cached is not None:
             return cached
-        if not item.path.is_file():
-            self.failures.append(f"{item.original_name}: file missing")
+        if not item.path.is_file():  # not Gemini's fault: no note, the local analysis stands
+            log.info("gemini analysis skips %s: file missing", item.original_name)
             return None
         try:
             handle = await self.client.upload(item.path, item.sha256, item.mime)

@@ -38,6 +38,7 @@ class GeminiBrain:
         self.offline = OfflineBrain()
         self.project_id = project_id
         self._notes: list[str] = []
+        self._enriched: dict[str, Library] = {}
 
     # ------------------------------------------------------------------ notes
     def _fallback(self, step: str, error: Exception) -> None:
@@ -56,8 +57,14 @@ class GeminiBrain:
 
     # ------------------------------------------------------------------ analysis
     async def analyse(self, library: Library) -> Library:
+        """The library with Gemini's analysis merged in. Memoised per library content, so the
+        plan/critique/refine steps of one movie share one enrichment (and an enriched library
+        maps to itself: merging twice would count the model's taste twice)."""
         from pipeline.intelligence.analysis import GeminiAnalyst
 
+        key = _digest(library)
+        if key in self._enriched:
+            return self._enriched[key]
         analyst = GeminiAnalyst(self.client, self.settings.cache_dir, self.project_id)
         try:
             enriched = await analyst.enrich(library)
@@ -66,10 +73,14 @@ class GeminiBrain:
             return library
         if analyst.failures:
             self._fallback("part of the media analysis", GeminiError(analyst.failures[0]))
+        while len(self._enriched) >= 16:
+            self._enriched.pop(next(iter(self._enriched)))
+        self._enriched[key] = self._enriched[_digest(enriched)] = enriched
         return enriched
 
     # ------------------------------------------------------------------ Brain protocol
     async def plan(self, request: PlanRequest, library: Library, parent: EditPlan | None) -> EditPlan:
+        library = await self.analyse(library)
         baseline = await self.offline.plan(request, library, parent)
         try:
             draft = await self.client.generate(
@@ -88,6 +99,7 @@ class GeminiBrain:
         return plan
 
     async def critique(self, plan: EditPlan, library: Library) -> Critique:
+        library = await self.analyse(library)
         metrics = await self.offline.critique(plan, library)
         try:
             review = await self.client.generate(
@@ -112,6 +124,7 @@ class GeminiBrain:
         )
 
     async def refine(self, plan: EditPlan, critique: Critique, library: Library) -> EditPlan:
+        library = await self.analyse(library)
         try:
             commands = await self._edits(
                 f"CRITIQUE (score {critique.score:.2f}):\n"
@@ -169,6 +182,12 @@ class GeminiBrain:
             music_ids=songs,
             current_music=plan.music.media_id if plan.music else None,
         )
+
+
+def _digest(library: Library) -> str:
+    import hashlib
+
+    return hashlib.sha256(library.model_dump_json().encode()).hexdigest()
 
 
 def gemini_brain(settings: PipelineSettings, **kw: Any) -> GeminiBrain | OfflineBrain:

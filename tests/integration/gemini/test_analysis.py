@@ -91,3 +91,36 @@ async def test_a_file_gemini_already_holds_is_not_uploaded_again(gemini, ai_sett
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+async def test_the_facade_plans_on_geminis_tags_and_analyses_once(gemini, ai_settings, tmp_path):
+    from pipeline.api import Pipeline
+    from pipeline.intelligence.brain import GeminiBrain
+    from pipeline.models import PlanRequest
+
+    lib = make_library(tmp_path / "media", n_photos=6, videos=0, music=False, write_files=True)
+    seen: list[str] = []
+
+    def handler(model: str, body: dict) -> dict:
+        system = body["systemInstruction"]["parts"][0]["text"]
+        if "photo editor" in system:
+            seen.append("photos")
+            return _answer_for(body)
+        if "reviewing a cut" in system:
+            seen.append("critique")
+            return {"score": 1.0}
+        seen.append("plan")
+        assert '"sunset"' in body["contents"][0]["parts"][0]["text"]  # Gemini's tag is in the brief
+        return {"shots": [{"media_id": mid(f"p0{i}_photo.jpg"), "seconds": 2.5} for i in range(4)]}
+
+    gemini.handler = handler
+    brain = GeminiBrain(ai_settings, GeminiClient(ai_settings, base_delay=0.01))
+    try:
+        pipeline = Pipeline(ai_settings, brain=brain)
+        first = await pipeline.plan(PlanRequest(duration=10.0), lib)
+        second = await pipeline.plan(PlanRequest(duration=12.0), lib)
+    finally:
+        await brain.aclose()
+    assert seen.count("photos") == 2  # 10 photos in batches of 8, once for both movies
+    assert seen.count("plan") == 2 and first.plan.planner == second.plan.planner == "gemini"
+    assert first.notes == () and second.notes == ()
