@@ -199,7 +199,14 @@ def m_variety(plan: EditPlan, library: Library) -> Metric:
     if not ids:
         return Metric("variety", 0.0, "the movie has no shots")
     adjacent = sum(a == b for a, b in zip(ids, ids[1:], strict=False))
-    repeats = len(ids) - len(set(ids))
+    # repeats are only a fault when unused material could have filled those shots
+    dup_losers = {g for group in library.duplicate_groups for g in group[1:]}
+    usable = sum(
+        1
+        for m, it in library.items.items()
+        if it.kind != MediaKind.MUSIC and m not in plan.request.exclude and m not in dup_losers
+    )
+    repeats = max(0, len(ids) - len(set(ids)) - max(0, len(ids) - usable))
     score = 1.0 - 0.3 * adjacent - 0.1 * max(0, repeats - adjacent)
     kinds = {s.kind for s in plan.segments}
     avail = {
@@ -308,7 +315,8 @@ def m_chronology(plan: EditPlan, library: Library) -> Metric:
         return Metric("chronology", 1.0)
     pins = {plan.request.opening_id, plan.request.closing_id}
     times = []
-    for s in plan.segments:
+    first_uses = {s.media_id: s for s in reversed(plan.segments)}  # a repeat isn't a time jump
+    for s in sorted(first_uses.values(), key=lambda s: s.index):
         a = library.photos.get(s.media_id) or library.videos.get(s.media_id)
         item = library.items.get(s.media_id)
         t = (a.capture_time if a else None) or (item.capture_time if item else None)

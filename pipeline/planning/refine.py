@@ -52,15 +52,24 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
             removed[old] = why
 
     if _needs(critique, "duplicates", "quality", "variety", "shot_choice"):
-        losers = {
-            g: group[0] for group in library.duplicate_groups for g in group[1:] if g not in req.include
-        }
+        # a near-duplicate goes only when another of its group is shown too; the shown keeper
+        # is the pinned one, else the group's best
+        shown = set(seq)
+        losers: dict[str, str] = {}
+        for group in library.duplicate_groups:
+            members = [g for g in group if g in shown]
+            if len(members) < 2:
+                continue
+            keeper = next((g for g in members if g in pinned), members[0])
+            losers.update({g: keeper for g in members if g != keeper and g not in pinned})
         seen: set[str] = set()
         reserve_ids = {c.media_id for c in pool.reserves}
         for i, mid in enumerate(list(seq)):
             p = library.photos.get(mid)
-            if mid in seen and mid not in pinned:
-                replace(i, "no room")
+            if i > 0 and seq[i - 1] == mid:
+                replace(i, "no room")  # the same shot twice in a row
+            elif mid in seen and mid not in pinned:
+                replace(i, "no room", keep_if_no_spare=True)  # a repeat is fine when material is short
             elif mid in losers or (mid in reserve_ids and mid not in pinned):
                 reason = (
                     f"near-duplicate of {library.items[losers[mid]].original_name}"
@@ -79,7 +88,7 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
         if _needs(critique, "shot_choice"):
             _swap_weak(seq, spares, pinned, by_id, removed)
 
-    if _needs(critique, "chronology"):
+    if _needs(critique, "chronology") and len(set(seq)) == len(seq):
         seq = _chronological(seq, library, req)
 
     song_a = library.music.get(plan.music.media_id) if plan.music else choose_song(req, library, req.mood)

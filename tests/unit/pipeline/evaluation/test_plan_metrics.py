@@ -218,3 +218,15 @@ async def test_off_beat_cuts_are_snapped_keeping_shots_and_order() -> None:
         abs(a.timeline_start - b.timeline_start) for a, b in zip(fixed.segments, bad.segments, strict=True)
     ]
     assert max(moved) <= 0.6  # each cut moved to a nearby beat, not a new grid
+
+
+async def test_refine_keeps_needed_repeats_and_pinned_duplicates() -> None:
+    scarce = make_library(n_photos=3, videos=0, blurry=0, dark=0, dup_pair=False)
+    plan = await plan_edit(PlanRequest(duration=60), scarce)
+    assert len({s.media_id for s in plan.segments}) < len(plan.segments)  # repeats were needed
+    refined = await refine_plan(plan, evaluate_plan(plan, scarce), scarce)
+    assert len(refined.segments) == len(plan.segments)
+    lib = make_library()
+    pinned = await plan_edit(PlanRequest(duration=30, closing_id=mid("dupB_boat.jpg")), lib)
+    refined = await refine_plan(pinned, evaluate_plan(pinned, lib), lib)
+    assert refined.segments[-1].media_id == mid("dupB_boat.jpg")
