@@ -20,9 +20,8 @@ from workers.fanout import ChunkSpan
 class PipelineChunkRenderer:
     """`PipelineChunkRenderer(pipeline_settings)`: pass to `run_worker(..., chunk_renderer=...)`."""
 
-    def __init__(self, settings: PipelineSettings, max_chunk_seconds: float = 12.0) -> None:
+    def __init__(self, settings: PipelineSettings) -> None:
         self.settings = settings
-        self.max_chunk_seconds = max_chunk_seconds
 
     def split(self, plan: EditPlan, spec: RenderSpec) -> list[ChunkSpan]:
         from pipeline.render.chunks import plan_chunks
@@ -36,7 +35,8 @@ class PipelineChunkRenderer:
                 duration=c.end - c.start,
                 key=hashlib.sha256(f"{base}|{c.index}".encode()).hexdigest()[:16],
             )  # fmt: skip
-            for c in plan_chunks(plan, spec, max_seconds=self.max_chunk_seconds)
+            # the renderer's own split: render_chunk(index) indexes the very same list
+            for c in plan_chunks(plan, spec)
         ]
 
     async def render_chunk(
@@ -58,14 +58,17 @@ class PipelineChunkRenderer:
         self, plan: EditPlan, library: Library, spec: RenderSpec, chunks: list[Path]
     ) -> RenderResult:
         from pipeline.render.audio import render_audio
-        from pipeline.render.chunks import join_chunks
+        from pipeline.render.chunks import encode_params, join_chunks
+        from pipeline.render.movie import render_poster
         from pipeline.render.probe import probe_movie
 
-        ffmpeg = self.settings.ffmpeg_exe()
+        params = encode_params(plan, spec)
         audio = spec.output.with_name(f"{spec.output.stem}-audio.m4a")
-        await render_audio(plan, library, ffmpeg, audio, target_lufs=spec.loudness_lufs)
+        await render_audio(plan, library, self.settings.ffmpeg_exe(), audio, target_lufs=spec.loudness_lufs,
+                           bitrate=str(params.audio_bitrate))  # fmt: skip
         await join_chunks(chunks, audio, spec.output, self.settings)
         audio.unlink(missing_ok=True)
+        poster = await render_poster(plan, library, spec, self.settings)
         info = probe_movie(spec.output)
         return RenderResult(
             path=spec.output,
@@ -75,5 +78,6 @@ class PipelineChunkRenderer:
             size_bytes=spec.output.stat().st_size,
             video_codec=info.get("video_codec") or "h264",
             audio_codec=info.get("audio_codec"),
+            poster=poster,
             chunks_rendered=len(chunks),
         )

@@ -107,7 +107,7 @@ async def test_fan_out_with_the_real_renderer(
     await bot.command("/make")
     project = await bot.store.project_for_chat(bot.chat.key)
     assert project is not None
-    await run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=PipelineChunkRenderer(pipeline_settings, 4.0),
+    await run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=PipelineChunkRenderer(pipeline_settings),
                            fanout_min_seconds=5)  # fmt: skip
     await bot.wait_for(lambda: len(bot.movies()) == 1, timeout=120)
     version = await bot.store.get_version(project.id, 1)
@@ -119,6 +119,7 @@ async def test_fan_out_with_the_real_renderer(
         version.plan.duration * 30
     )  # chunks joined without a lost or doubled frame
     assert len(list((pipeline_settings.work_dir / "chunks").glob("chunk-*.mp4"))) >= 2  # it did fan out
+    assert version.poster_key is not None and await bot.media.exists(version.poster_key)
 
 
 async def test_cancel_while_the_chunks_are_out(
