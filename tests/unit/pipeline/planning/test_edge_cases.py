@@ -51,6 +51,7 @@ async def test_odd_inputs_still_make_a_full_plan(case: str) -> None:
     assert 0 <= crit.score <= 1
     refined = await refine_plan(plan, crit, lib)
     assert abs(refined.duration - plan.duration) <= 0.5
+    assert evaluate_plan(refined, lib).score >= crit.score - 1e-9  # polishing never hurts
 
 
 def test_song_choice_follows_mood() -> None:
