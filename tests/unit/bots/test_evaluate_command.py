@@ -63,3 +63,45 @@ def test_evaluate_refuses_a_file_that_is_not_a_plan(movie: Path, tmp_path: Path)
     assert run.returncode == 2 and "is not an edit plan" in run.stderr
     run = _cli("evaluate", str(tmp_path / "nope.mp4"), "--plan", str(junk), home=tmp_path / "home")
     assert run.returncode == 2 and "not found" in run.stderr
+
+
+@pytest.mark.slow
+def test_evaluate_with_media_scores_every_part_of_a_rendered_movie(make_tiny_set, tmp_path: Path) -> None:
+    """make -> plan.json + MP4, then evaluate with --media: the library parts join in."""
+    media = make_tiny_set(3)
+    folder = media[0].parent
+    home = tmp_path / "home"
+    movie, plan_file = tmp_path / "out.mp4", tmp_path / "plan.json"
+    made = _cli(
+        "make",
+        *map(str, media),
+        "--duration",
+        "6",
+        "--draft",
+        "-o",
+        str(movie),
+        "--plan-out",
+        str(plan_file),
+        home=home,
+    )
+    assert made.returncode == 0, made.stderr
+    run = _cli("evaluate", str(movie), "--plan", str(plan_file), "--media", str(folder), home=home)
+    assert run.returncode == 0, run.stderr
+    rows = {
+        ln.split()[0]: ln.split()[1]
+        for ln in run.stdout.splitlines()[2:]
+        if ln and ln[0].isalpha() and ln.split()[0] != "not"
+    }
+    assert {
+        "on_beat",
+        "energy_match",
+        "faces",
+        "story_arc",
+        "loudness",
+        "black_frames",
+        "frozen_frames",
+        "overall",
+    } <= set(rows)
+    assert "not scored without --media" not in run.stdout
+    assert float(rows["black_frames"]) == 1.0 and float(rows["movie_duration"]) > 0.8
+    assert float(rows["overall"]) > 0.6
