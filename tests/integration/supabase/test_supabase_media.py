@@ -28,8 +28,14 @@ pytestmark = pytest.mark.postgres
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 PER_PROJECT_TABLES = (
-    "project_collaborators", "media_assets", "project_versions", "comments", "votes", "processing_jobs",
-    "chat_bindings", "message_links",
+    "project_collaborators",
+    "media_assets",
+    "project_versions",
+    "comments",
+    "votes",
+    "processing_jobs",
+    "chat_bindings",
+    "message_links",
 )
 
 
@@ -66,7 +72,9 @@ async def test_renders_posters_and_sent_media_land_in_their_buckets(
     assert (await media.get("p1/v1-poster.jpg", tmp_path / "dl")).read_bytes() == b"p1/v1-poster.jpg"
 
 
-async def test_a_clip_bigger_than_a_chunk_streams_back_whole(media: SupabaseMediaStore, tmp_path: Path) -> None:
+async def test_a_clip_bigger_than_a_chunk_streams_back_whole(
+    media: SupabaseMediaStore, tmp_path: Path
+) -> None:
     payload = os.urandom(5 * 1024 * 1024 + 123)
     await media.put("p1/0123456789abcdef.mp4", _file(tmp_path, "clip.mp4", payload), "video/mp4")
     got = await media.get("p1/0123456789abcdef.mp4", tmp_path / "dl")
@@ -103,15 +111,19 @@ async def test_signed_url_shares_a_render_without_credentials_until_it_expires(
     media: SupabaseMediaStore, tmp_path: Path
 ) -> None:
     await media.put("p1/v2.mp4", _file(tmp_path, "m.mp4", b"movie bytes"), "video/mp4")
-    url = await media.signed_url("p1/v2.mp4", expires_in=1)
+    url = await media.signed_url("p1/v2.mp4", expires_in=600)
+    # a second, short-lived link for the expiry check: a loaded machine can take over a second
+    # between signing and fetching, so the working link must not be the one that expires
+    short = await media.signed_url("p1/v2.mp4", expires_in=1)
     assert url is not None and "/storage/v1/object/sign/rendered-videos/p1/v2.mp4?token=" in url
+    assert short is not None
     async with httpx.AsyncClient() as http:
         fetched = await http.get(url)  # no apikey, no Authorization: the token is the permission
         assert fetched.status_code == 200 and fetched.content == b"movie bytes"
         tampered = await http.get(url.replace("v2.mp4?", "v3.mp4?"))
         assert tampered.status_code == 400
         await asyncio.sleep(2.1)
-        expired = await http.get(url)
+        expired = await http.get(short)
         assert expired.status_code == 400 and "exp" in expired.json()["message"]
 
 
@@ -137,25 +149,57 @@ async def test_deleting_a_project_leaves_no_rows_and_no_files(
     store = SupabaseProjectStore(fresh_supabase.url, fresh_supabase.service_role_key)
     try:
         for pid, chat in (("p1", "tg:1"), ("p10", "tg:10")):  # p10 shares p1's name prefix
-            await store.create_project(Project(id=pid, title=pid, chat_key=chat, owner_key="tg:ann",
-                                               created_at=T0, updated_at=T0))
+            await store.create_project(
+                Project(id=pid, title=pid, chat_key=chat, owner_key="tg:ann", created_at=T0, updated_at=T0)
+            )
             await store.put_member(Member(project_id=pid, user_key="tg:bob", joined_at=T0))
             for mid in ("aaaa", "bbbb"):
                 key = f"{pid}/{mid}.jpg"
                 await media.put(key, _file(tmp_path, f"{pid}{mid}.jpg", key.encode()), "image/jpeg")
-                item = MediaItem(id=mid, sha256=mid, kind=MediaKind.PHOTO, path=Path(key), original_name=key,
-                                 mime="image/jpeg", size_bytes=9)
-                await store.add_media(MediaRecord(project_id=pid, media_id=mid, item=item, storage_key=key,
-                                                  contributor_key="tg:bob", added_at=T0))
+                item = MediaItem(
+                    id=mid,
+                    sha256=mid,
+                    kind=MediaKind.PHOTO,
+                    path=Path(key),
+                    original_name=key,
+                    mime="image/jpeg",
+                    size_bytes=9,
+                )
+                await store.add_media(
+                    MediaRecord(
+                        project_id=pid,
+                        media_id=mid,
+                        item=item,
+                        storage_key=key,
+                        contributor_key="tg:bob",
+                        added_at=T0,
+                    )
+                )
             await media.put(f"{pid}/v1.mp4", _file(tmp_path, f"{pid}.mp4", b"mp4"), "video/mp4")
             await media.put(f"{pid}/v1-poster.jpg", _file(tmp_path, f"{pid}.jpg", b"jpg"), "image/jpeg")
-            await store.create_version(Version(project_id=pid, number=1, request=PlanRequest(), status="ready",
-                                               render_key=f"{pid}/v1.mp4", poster_key=f"{pid}/v1-poster.jpg",
-                                               created_by="tg:ann", created_at=T0))
-            await store.add_comment(Comment(id=f"{pid}c", project_id=pid, version=1, user_key="tg:bob",
-                                            text="nice", created_at=T0))
-            await store.put_vote(Vote(project_id=pid, ballot="b", user_key="tg:bob", version=1, created_at=T0))
-            await store.put_job(Job(id=f"{pid}:v1:make", project_id=pid, kind="make", created_at=T0, updated_at=T0))
+            await store.create_version(
+                Version(
+                    project_id=pid,
+                    number=1,
+                    request=PlanRequest(),
+                    status="ready",
+                    render_key=f"{pid}/v1.mp4",
+                    poster_key=f"{pid}/v1-poster.jpg",
+                    created_by="tg:ann",
+                    created_at=T0,
+                )
+            )
+            await store.add_comment(
+                Comment(
+                    id=f"{pid}c", project_id=pid, version=1, user_key="tg:bob", text="nice", created_at=T0
+                )
+            )
+            await store.put_vote(
+                Vote(project_id=pid, ballot="b", user_key="tg:bob", version=1, created_at=T0)
+            )
+            await store.put_job(
+                Job(id=f"{pid}:v1:make", project_id=pid, kind="make", created_at=T0, updated_at=T0)
+            )
             await store.link_message(MessageLink(chat_key=chat, message_id="1", project_id=pid, kind="movie"))
 
         # what the owner's /delete does (conversation/commands/project.py: confirm_delete)
@@ -172,9 +216,11 @@ async def test_deleting_a_project_leaves_no_rows_and_no_files(
     assert not [k for k in fresh_supabase.storage.objects if k[1].startswith("p1/")]
     assert len([k for k in fresh_supabase.storage.objects if k[1].startswith("p10/")]) == 4
     # every file a remaining row points at still exists
-    for (key,) in sql("select storage_key from public.media_assets union all "
-                      "select render_key from public.project_versions union all "
-                      "select poster_key from public.project_versions"):
+    for (key,) in sql(
+        "select storage_key from public.media_assets union all "
+        "select render_key from public.project_versions union all "
+        "select poster_key from public.project_versions"
+    ):
         assert await media.exists(key), key
 
 
@@ -182,9 +228,18 @@ def test_config_toml_and_the_bucket_migration_agree(supabase_stack: SupabaseStac
     declared = tomllib.loads(CONFIG_TOML.read_text())["storage"]["buckets"]
     created = {
         row[0]: row[1:]
-        for row in supabase_stack.sql("select id, public, file_size_limit, allowed_mime_types from storage.buckets")
+        for row in supabase_stack.sql(
+            "select id, public, file_size_limit, allowed_mime_types from storage.buckets"
+        )
     }
     assert set(created) == set(declared) == {"user-media", "rendered-videos", "project-thumbnails"}
     for name, spec in declared.items():
-        assert created[name] == (spec["public"], parse_size(spec["file_size_limit"]), spec["allowed_mime_types"])
-    assert declared["user-media"]["public"] is False and parse_size(declared["user-media"]["file_size_limit"]) == 500 * 1024**2
+        assert created[name] == (
+            spec["public"],
+            parse_size(spec["file_size_limit"]),
+            spec["allowed_mime_types"],
+        )
+    assert (
+        declared["user-media"]["public"] is False
+        and parse_size(declared["user-media"]["file_size_limit"]) == 500 * 1024**2
+    )
