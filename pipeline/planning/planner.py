@@ -6,9 +6,9 @@ from pipeline.errors import NotEnoughMedia
 from pipeline.models import EditPlan, LeftOut, Library, MediaKind, MusicCue, PlanRequest, Segment
 from pipeline.planning.music import SongView, choose_offset, choose_song
 from pipeline.planning.prompt import MOOD_PACE, find_media, parse_prompt
-from pipeline.planning.selection import PHOTO_MAX, Candidate, build_pool, by_rank, story_order
+from pipeline.planning.selection import MIN_SHOT, PHOTO_MAX, Candidate, build_pool, by_rank, story_order
 from pipeline.planning.shots import make_segments
-from pipeline.planning.timeline import build_grid, fit_lengths
+from pipeline.planning.timeline import build_grid, fit_lengths, starts_of
 
 MAX_DURATION = 600.0
 MAX_FACTOR = 2.0  # shots at most ~2x their natural length before material is shown twice
@@ -76,6 +76,8 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
             break  # longer shots would drag: show some material twice instead (below)
         factor *= 1.03  # fine steps: don't overshoot into fewer shots than the material allows
         lengths = build_grid(song, duration, req.pace, mood_pace, factor)
+    if req.title:
+        lengths = _hold_opening(lengths, song)
     n = len(lengths)
     n_good = min(n, len(good))
     pins = [m for m in (req.opening_id, req.closing_id) if m]
@@ -201,6 +203,23 @@ def _caps(seq: list[Candidate], lengths: list[float], duration: float) -> list[f
     good = [d for c, d in zip(seq, lengths, strict=True) if not c.reserve] or [2.0]
     short = max(1.0, 0.6 * min(good))
     return [short if c.reserve else duration if c.kind == MediaKind.PHOTO else c.max_len for c in seq]
+
+
+TITLE_HOLD = 2.5  # seconds the opening shot stays so a title over it can be read
+
+
+def _hold_opening(lengths: list[float], song: SongView) -> list[float]:
+    """With a title, the first cut moves to a later beat so the opening shot holds long enough."""
+    total = sum(lengths)
+    if len(lengths) < 2 or lengths[0] >= TITLE_HOLD or total < TITLE_HOLD + MIN_SHOT:
+        return lengths
+    cut = (
+        song.nearest_beat(TITLE_HOLD + 0.25, TITLE_HOLD, min(TITLE_HOLD + 1.5, total - MIN_SHOT))
+        or TITLE_HOLD
+    )
+    later = [c for c in starts_of(lengths)[1:] if c >= cut + MIN_SHOT]  # cuts inside the hold go
+    bounds = [0.0, cut, *later, total]
+    return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def _merge_to(lengths: list[float], n: int) -> list[float]:

@@ -81,3 +81,11 @@ def test_song_long_enough_for_the_movie_is_preferred() -> None:
     lib = lib.model_copy(update={"music": {"000_short": short, mid: long_song}})
     assert choose_song(PlanRequest(), lib, "upbeat", None).media_id == "000_short"  # a tie: id order
     assert choose_song(PlanRequest(), lib, "upbeat", 60.0).media_id == mid
+
+
+@pytest.mark.parametrize("seconds", [3.0, 3.2, 4.0, 6.0])
+async def test_title_on_a_very_short_movie(seconds: float) -> None:
+    lib = make_library()
+    plan = await plan_edit(PlanRequest(duration=seconds, title="Hi", mood="energetic"), lib)
+    assert all(s.duration > 0 for s in plan.segments)
+    assert abs(sum(s.duration for s in plan.segments) - seconds) < 1e-3

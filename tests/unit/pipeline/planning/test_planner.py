@@ -292,3 +292,15 @@ async def test_few_photos_for_a_long_movie_repeat_rather_than_drag() -> None:
     ids = [s.media_id for s in plan.segments]
     assert len(ids) > 3 and all(a != b for a, b in zip(ids, ids[1:], strict=False))
     assert ids[-1] == mid("p01_photo.jpg")
+
+
+async def test_a_title_gets_an_opening_shot_long_enough_to_read() -> None:
+    lib = make_library(n_photos=30)
+    plain = await plan_edit(PlanRequest(duration=30, mood="energetic", pace={"start": 0.5}), lib)
+    assert plain.segments[0].duration < 2.5
+    titled = await plan_edit(
+        PlanRequest(duration=30, mood="energetic", pace={"start": 0.5}, title="Summer"), lib
+    )
+    assert titled.segments[0].duration >= 2.5 and titled.title == "Summer"
+    beats = [b - titled.music.source_start for b in lib.music[titled.music.media_id].beats]
+    assert min(abs(titled.segments[1].timeline_start - b) for b in beats) <= 0.05
