@@ -11,7 +11,7 @@ from datetime import datetime
 
 from pipeline.models import Critique, EditPlan, LeftOut, Library, MediaKind, PlanRequest
 from pipeline.planning.music import SongView, choose_offset, choose_song
-from pipeline.planning.planner import _exact, effective_request, narrative, variety
+from pipeline.planning.planner import _exact, _hold_opening, effective_request, narrative, variety
 from pipeline.planning.polish import polish_order
 from pipeline.planning.selection import Candidate, build_pool, by_rank, use_chronology
 from pipeline.planning.shots import make_segments, story_beats
@@ -102,6 +102,8 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
             lengths = snap_cuts(lengths, song)  # the lightest fix: each cut to its nearest beat
     else:
         lengths = _grid_for(len(seq), song, duration, req.pace, mood_pace)
+        if req.title:
+            lengths = _hold_opening(lengths, song)
     if len(lengths) < len(seq):  # the song's grid can't hold every shot: the weakest go
         weakest = sorted(seq, key=lambda m: (m in pinned, by_id[m].score if m in by_id else 0.0))
         for m in weakest[: len(seq) - len(lengths)]:
