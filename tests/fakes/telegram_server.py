@@ -161,6 +161,8 @@ class FakeTelegram:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._closing = False
+        self._pusher: asyncio.Task[None] | None = None
+        self.webhook_deliveries: list[tuple[int, bool]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> str:
@@ -178,6 +180,10 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing = True
         self._new_update.set()  # wake any long poll so the server can close
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
         if self._runner:
             await self._runner.cleanup()
 
@@ -384,7 +390,35 @@ class FakeTelegram:
 
     async def _m_setWebhook(self, f: dict[str, Any], u: dict[str, Upload]) -> Any:
         self.webhook = dict(f)
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.get_running_loop().create_task(self._push_to_webhook())
         return True
+
+    async def _push_to_webhook(self) -> None:
+        """Like Telegram with a webhook set: POST each update, in order, until the bot answers 200."""
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            while self.webhook is not None and not self._closing:
+                if not self._updates:
+                    self._new_update.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._new_update.wait(), 0.5)
+                    continue
+                update = self._updates[0]
+                headers = {}
+                if self.webhook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = str(self.webhook["secret_token"])
+                try:
+                    async with http.post(str(self.webhook["url"]), json=update, headers=headers) as answer:
+                        delivered = answer.status == 200
+                except aiohttp.ClientError:
+                    delivered = False
+                self.webhook_deliveries.append((update["update_id"], delivered))
+                if delivered:
+                    self._updates.pop(0)
+                else:
+                    await asyncio.sleep(0.2)
 
     async def _m_getWebhookInfo(self, f: dict[str, Any], u: dict[str, Upload]) -> Any:
         return {
