@@ -89,6 +89,13 @@ class Pipeline:
     ) -> PlanOutcome:
         """Plan, then critique and refine until good enough or out of rounds."""
         brain = self.brain
+        if getattr(brain, "uses_adk", False):  # GeminiBrain: this same loop, run as ADK agents
+            from pipeline.intelligence.agents import plan_with_agents
+
+            await progress("planning", 0.0)
+            outcome = await plan_with_agents(self, request, library, parent)
+            await progress("planning", 1.0)
+            return outcome
         await progress("planning", 0.0)
         plan = await brain.plan(request, library, parent)
         critiques = [await brain.critique(plan, library)]

@@ -25,6 +25,7 @@ FALLBACK_NOTE = "Gemini was unavailable, so {step} was done offline"
 
 class GeminiBrain:
     name = "gemini"
+    uses_adk = True  # Pipeline.plan runs the plan/critique/refine loop as ADK agents (agents.py)
 
     def __init__(
         self,

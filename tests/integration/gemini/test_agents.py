@@ -100,3 +100,29 @@ async def test_gemini_steps_run_inside_the_agents(gemini, ai_settings, library):
     # the synthetic library has no files on disk: nothing to analyse, and that is not an outage
     assert outcome.notes == ()
     assert len(gemini.generate_calls) == 2  # the plan and one review
+
+
+async def test_the_facade_runs_geminis_loop_as_adk_agents(gemini, ai_settings, library, monkeypatch):
+    import pipeline.intelligence.agents as agents_module
+
+    runs = []
+    real = agents_module.run_agents
+
+    async def spy(*args, **kw):
+        run = await real(*args, **kw)
+        runs.append(run)
+        return run
+
+    monkeypatch.setattr(agents_module, "run_agents", spy)
+    gemini.reply_json({"shots": [{"media_id": mid(f"p0{i}_photo.jpg"), "seconds": 3.0} for i in range(5)]})
+    gemini.reply_json({"score": 1.0})
+    from pipeline.intelligence.brain import GeminiBrain
+    from pipeline.intelligence.client import GeminiClient
+
+    brain = GeminiBrain(ai_settings, GeminiClient(ai_settings, base_delay=0.01))
+    try:
+        outcome = await Pipeline(ai_settings, brain=brain).plan(PlanRequest(duration=15.0), library)
+    finally:
+        await brain.aclose()
+    assert len(runs) == 1 and outcome.plan == runs[0].plan
+    assert _authors(runs[0]) == ["analysis", "composition", "evaluate", "render"]
