@@ -77,7 +77,7 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
         factor *= 1.03  # fine steps: don't overshoot into fewer shots than the material allows
         lengths = build_grid(song, duration, req.pace, mood_pace, factor)
     if req.title:
-        lengths = _hold_opening(lengths, song)
+        lengths = hold_opening(lengths, song)
     n = len(lengths)
     n_good = min(n, len(good))
     pins = [m for m in (req.opening_id, req.closing_id) if m]
@@ -85,7 +85,7 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
     forced = reserves[: max(0, n - n_good)]
     material = len(chosen) + len(forced)
     if material < n and material < 2:  # one picture: one shot
-        lengths = _merge_to(lengths, material)
+        lengths = merge_to(lengths, material)
         n = len(lengths)
     elif material < n:
         # not enough material even with long shots: make the shots short enough for what
@@ -103,9 +103,9 @@ def heuristic_plan(request: PlanRequest, library: Library, parent: EditPlan | No
         seq = _cycle(seq, n - len(forced), closing)
     seq = _insert_reserves(seq, forced, lengths)
     if len(seq) < len(lengths):  # defensive: every slot needs media
-        lengths = _merge_to(lengths, len(seq))
+        lengths = merge_to(lengths, len(seq))
     lengths = fit_lengths(lengths, _caps(seq, lengths, duration), song)
-    lengths = _exact(lengths, duration)
+    lengths = exact_lengths(lengths, duration)
 
     used = {c.media_id for c in seq}
     left = list(pool.left_out)
@@ -208,7 +208,7 @@ def _caps(seq: list[Candidate], lengths: list[float], duration: float) -> list[f
 TITLE_HOLD = 2.5  # seconds the opening shot stays so a title over it can be read
 
 
-def _hold_opening(lengths: list[float], song: SongView) -> list[float]:
+def hold_opening(lengths: list[float], song: SongView) -> list[float]:
     """With a title, the first cut moves to a later beat so the opening shot holds long enough."""
     total = sum(lengths)
     if len(lengths) < 2 or lengths[0] >= TITLE_HOLD or total < TITLE_HOLD + MIN_SHOT:
@@ -222,7 +222,7 @@ def _hold_opening(lengths: list[float], song: SongView) -> list[float]:
     return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
-def _merge_to(lengths: list[float], n: int) -> list[float]:
+def merge_to(lengths: list[float], n: int) -> list[float]:
     lengths = list(lengths)
     while len(lengths) > max(1, n):
         i = min(range(len(lengths) - 1), key=lambda k: (lengths[k] + lengths[k + 1], k))
@@ -230,7 +230,7 @@ def _merge_to(lengths: list[float], n: int) -> list[float]:
     return lengths
 
 
-def _exact(lengths: list[float], duration: float) -> list[float]:
+def exact_lengths(lengths: list[float], duration: float) -> list[float]:
     """Round to 0.1 ms while keeping the sum exactly the target (last shot absorbs the rest)."""
     out = [round(x, 4) for x in lengths[:-1]]
     out.append(round(duration - sum(out), 4))

@@ -11,7 +11,14 @@ from datetime import datetime
 
 from pipeline.models import Critique, EditPlan, LeftOut, Library, MediaKind, PlanRequest
 from pipeline.planning.music import SongView, choose_offset, choose_song
-from pipeline.planning.planner import _exact, _hold_opening, effective_request, narrative, variety
+from pipeline.planning.planner import (
+    effective_request,
+    exact_lengths,
+    hold_opening,
+    merge_to,
+    narrative,
+    variety,
+)
 from pipeline.planning.polish import polish_order
 from pipeline.planning.selection import Candidate, build_pool, by_rank, use_chronology
 from pipeline.planning.shots import make_segments, story_beats
@@ -103,7 +110,7 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
     else:
         lengths = _grid_for(len(seq), song, duration, req.pace, mood_pace)
         if req.title:
-            lengths = _hold_opening(lengths, song)
+            lengths = hold_opening(lengths, song)
     if len(lengths) < len(seq):  # the song's grid can't hold every shot: the weakest go
         weakest = sorted(seq, key=lambda m: (m in pinned, by_id[m].score if m in by_id else 0.0))
         for m in weakest[: len(seq) - len(lengths)]:
@@ -111,7 +118,7 @@ def refine_plan_sync(plan: EditPlan, critique: Critique, library: Library) -> Ed
         seq = [m for m in seq if m not in removed]
     seq = _no_repeats_in_a_row(seq)
     lengths = fit_lengths(lengths[: len(seq)], [by_id[m].max_len if m in by_id else 7.0 for m in seq], song)
-    lengths = _exact(lengths, duration)
+    lengths = exact_lengths(lengths, duration)
 
     if (
         _needs(critique, "flow", "story_arc")
@@ -182,9 +189,7 @@ def _grid_for(n: int, song: SongView, duration: float, pace: dict, mood_pace: fl
         factor *= 1.03
     if best is None:
         return build_grid(song, duration, pace, mood_pace, 0.4)
-    from pipeline.planning.planner import _merge_to
-
-    return _merge_to(best, n)
+    return merge_to(best, n)
 
 
 def _chronological(seq: list[str], library: Library, req: PlanRequest) -> list[str]:
