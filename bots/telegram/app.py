@@ -58,6 +58,7 @@ class TelegramBot:
         api_url: str | None = None,
         file_url: str | None = None,
         local_server: bool | None = None,
+        upload_limit: int | None = None,
         download_dir: Path | None = None,
         album_window: float = 1.5,
         progress_interval: float = 1.0,
@@ -85,7 +86,8 @@ class TelegramBot:
         # a self-hosted Bot API server (TELEGRAM_API_URL) lifts both file limits to 2000 MB
         local = bool(api_url) if local_server is None else local_server
         self.download_limit = LOCAL_SERVER_LIMIT if local else CLOUD_DOWNLOAD_LIMIT
-        self.upload_limit = LOCAL_SERVER_LIMIT if local else CLOUD_UPLOAD_LIMIT
+        # an explicit limit: a server configured differently (or a test of what happens above it)
+        self.upload_limit = upload_limit or (LOCAL_SERVER_LIMIT if local else CLOUD_UPLOAD_LIMIT)
         self.token = token.strip()
         self.core_factory = core_factory
         self.download_dir = download_dir

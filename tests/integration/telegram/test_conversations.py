@@ -267,3 +267,24 @@ async def test_a_429_storm_loses_no_message(fake: FakeTelegram, users: TelegramU
     finally:
         await bot.stop()
         await world.close()
+
+
+async def test_a_movie_over_the_upload_limit_is_not_lost(
+    fake: FakeTelegram, users: TelegramUsers, tmp_path: Path, ffmpeg: str, tiny_media
+) -> None:
+    world = World(tmp_path, Mp4StandIn(ffmpeg))
+    bot = await start_bot(fake, world.factory, download_dir=tmp_path, upload_limit=10_000)
+    try:
+        ann = users.user("Ann")
+        chat = users.private(ann)
+        users.says(ann, chat, "/new Huge")
+        users.photo(ann, chat, tiny_media.photo("h.jpg", seed=3))
+        await fake.wait_for_text("Got 1 photo")
+        users.says(ann, chat, "/make")
+        answer = await fake.wait_for_text("over this chat's", timeout=60)
+        await world.settle()
+        assert _videos(fake, ann["id"]) == []  # nothing half-sent
+        assert "v1 is" in (answer.text or "")
+    finally:
+        await bot.stop()
+        await world.close()
