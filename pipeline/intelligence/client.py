@@ -8,9 +8,10 @@ and bots start fast (and local-only runs never load it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,33 +72,29 @@ class GeminiClient:
         self.timeout = timeout
         self.json_attempts = json_attempts
         self._sleep = sleep
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.usage: list[CallUsage] = []
 
-    def _genai(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is not None and self._loop is not loop:
-            # google-genai's HTTP session belongs to the loop that opened it (a CLI's asyncio.run,
-            # a worker's job loop): a new loop gets a new client
-            self._client = None
-        self._loop = loop
-        if self._client is None:
-            from google import genai
-            from google.genai import types
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[Any]:
+        """A google-genai client for one call, closed after it. Its HTTP session belongs to the
+        event loop that opened it (a CLI's asyncio.run, a worker's job), so none outlives its
+        loop and callers have nothing to close; ~70 ms of set-up is noise next to a model call."""
+        from google import genai
+        from google.genai import types
 
-            assert self.settings.gemini_api_key is not None
-            options = types.HttpOptions(
-                api_version="v1beta",
-                base_url=self.settings.gemini_base_url,
-                timeout=int(self.timeout * 1000),
-                # our own backoff below: one place decides, and it is logged
-                retry_options=types.HttpRetryOptions(attempts=1),
-            )
-            self._client = genai.Client(
-                api_key=self.settings.gemini_api_key.get_secret_value(), http_options=options
-            )
-        return self._client
+        assert self.settings.gemini_api_key is not None
+        options = types.HttpOptions(
+            api_version="v1beta",
+            base_url=self.settings.gemini_base_url,
+            timeout=int(self.timeout * 1000),
+            # our own backoff below: one place decides, and it is logged
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        client = genai.Client(api_key=self.settings.gemini_api_key.get_secret_value(), http_options=options)
+        try:
+            yield client
+        finally:
+            await client.aio.aclose()
 
     async def _with_backoff(self, what: str, call: Callable[[], Awaitable[Any]]) -> tuple[Any, int]:
         from google.genai import errors
@@ -137,7 +134,6 @@ class GeminiClient:
         """One structured call: `schema` back, validated. Malformed JSON is asked for again."""
         from google.genai import types
 
-        client = self._genai()
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",
@@ -149,12 +145,13 @@ class GeminiClient:
         prompt_tokens = output_tokens = 0
         problem = ""
         for _ in range(self.json_attempts):
-            response, tries = await self._with_backoff(
-                purpose,
-                lambda: client.aio.models.generate_content(
-                    model=self.model, contents=list(contents), config=config
-                ),
-            )
+            async with self._session() as client:
+                response, tries = await self._with_backoff(
+                    purpose,
+                    lambda: client.aio.models.generate_content(
+                        model=self.model, contents=list(contents), config=config
+                    ),
+                )
             attempts += tries
             meta = response.usage_metadata
             if meta is not None:
@@ -178,9 +175,12 @@ class GeminiClient:
 
         The remote name is derived from the content hash, so a second project (or a retry)
         finds the same file instead of uploading it again."""
+        async with self._session() as client:
+            return await self._upload(client, path, sha256, mime)
+
+    async def _upload(self, client: Any, path: Path, sha256: str, mime: str) -> Any:
         from google.genai import errors
 
-        client = self._genai()
         name = f"files/mm-{sha256[:36]}"
         try:
             existing, _ = await self._with_backoff("files.get", lambda: client.aio.files.get(name=name))
@@ -225,7 +225,4 @@ def _short(e: BaseException | None) -> str:
 
 
 async def close_client(client: GeminiClient) -> None:
-    """Close the HTTP session google-genai opened (it belongs to the running event loop)."""
-    if client._client is not None:
-        await client._client.aio.aclose()
-        client._client = None
+    """Nothing stays open between calls (see GeminiClient._session); kept so callers can be explicit."""
