@@ -1,4 +1,4 @@
-"""Frame n of the movie as RGB: shots from `sources`, transitions, title and captions.
+"""Frame n of the movie as a flat yuv420p buffer: shots from `sources`, transitions, title, captions.
 
 User text is rasterised here with Pillow and blended as pixels: it never enters an ffmpeg
 filtergraph, so nothing a user types (quotes, colons, backslashes, `%{`) can change the graph.
@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.models import Library, MediaKind
-from pipeline.render.sources import ClipShot, PhotoShot, default_motion
+from pipeline.render.sources import RGB_TO_YUV, ClipShot, PhotoShot, default_motion, frame_bytes, planes
 from pipeline.render.timeline import FrameRef, Timeline
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -56,19 +56,35 @@ class TextLayer:
             (tw / 2 - (right + left) / 2, 2 - top), text, font=font, fill=(255, 255, 255, 255),
             stroke_width=stroke, stroke_fill=(0, 0, 0, 200), align="center",
         )  # fmt: skip
-        rgba = np.asarray(img).astype(np.float32) / 255.0
-        self.alpha = rgba[..., 3:4]
-        self.rgb = rgba[..., :3] * self.alpha * 255.0
-        self.x = (out_w - tw) // 2
-        self.y = min(out_h - th, max(0, round(out_h * y_frac - th / 2)))
+        # even position and size, so the chroma planes line up with luma 2:1
+        pad_w, pad_h = tw + tw % 2, th + th % 2
+        rgba = np.zeros((pad_h, pad_w, 4), np.uint8)
+        rgba[:th, :tw] = np.asarray(img)
+        yuv = cv2.transform(np.ascontiguousarray(rgba[..., :3]), RGB_TO_YUV).astype(np.float32)
+        alpha = rgba[..., 3].astype(np.float32) / 255.0
+        half = (pad_w // 2, pad_h // 2)
+        a_c = cv2.resize(alpha, half, interpolation=cv2.INTER_AREA)
+        self.layers = [
+            (alpha, yuv[..., 0] * alpha),
+            (a_c, cv2.resize(yuv[..., 1] * alpha, half, interpolation=cv2.INTER_AREA)),
+            (a_c, cv2.resize(yuv[..., 2] * alpha, half, interpolation=cv2.INTER_AREA)),
+        ]
+        self.out_w, self.out_h = out_w, out_h
+        self.x = ((out_w - pad_w) // 2) & ~1
+        self.y = min(out_h - pad_h, max(0, round(out_h * y_frac - pad_h / 2))) & ~1
 
     def blend(self, frame: np.ndarray, strength: float) -> None:
         if strength <= 0:
             return
-        h, w = self.alpha.shape[:2]
-        roi = frame[self.y : self.y + h, self.x : self.x + w]
-        a = self.alpha * strength
-        roi[:] = np.clip(roi * (1.0 - a) + self.rgb * strength + 0.5, 0, 255).astype(np.uint8)
+        for k, (plane, (alpha, premult)) in enumerate(
+            zip(planes(frame, self.out_w, self.out_h), self.layers, strict=True)
+        ):
+            d = 1 if k == 0 else 2
+            h, w = alpha.shape
+            roi = plane[self.y // d : self.y // d + h, self.x // d : self.x // d + w]
+            roi[:] = np.clip(roi * (1.0 - alpha * strength) + premult * strength + 0.5, 0, 255).astype(
+                np.uint8
+            )
 
 
 def _fade(t: float, start: float, end: float) -> float:
@@ -85,12 +101,12 @@ class Compositor:
         self.w, self.h, self.ffmpeg = out_w, out_h, ffmpeg
         self.procs: list[subprocess.Popen[bytes]] = []
         self._live: dict[int, PhotoShot | ClipShot] = {}
-        self._buf = [np.empty((out_h, out_w, 3), np.uint8) for _ in range(3)]
+        self._buf = [np.empty(frame_bytes(out_w, out_h), np.uint8) for _ in range(3)]
         self._texts: dict[int, TextLayer] = {}
         self._title: TextLayer | None = None
         if tl.plan.title and tl.plan.title.strip():
             self._title = TextLayer(tl.plan.title, out_w, out_h, 0.085, 0.45)
-        self._yy: np.ndarray | None = None
+        self._dist: dict[int, np.ndarray] = {}
 
     # ------------------------------------------------------------------ shots
     def _shot(self, i: int, first_t: float) -> PhotoShot | ClipShot:
@@ -156,12 +172,30 @@ class Compositor:
         p = min(1.0, max(0.0, ref.p))
         a = self._draw(ref.a, ref.t, self._buf[1])
         b = self._draw(ref.b, ref.t, self._buf[2])
-        w, h = self.w, self.h
         if kind in ("dip_black", "dip_white"):
-            level = 0.0 if kind == "dip_black" else 255.0
             src, k = (a, 1 - 2 * p) if p < 0.5 else (b, 2 * p - 1)
-            cv2.addWeighted(src, k, src, 0.0, level * (1 - k), dst=out)
-        elif kind == "wipeleft":  # the new shot is revealed from the right edge leftwards
+            luma = 16.0 if kind == "dip_black" else 235.0  # limited range black / white
+            for plane_src, plane_out, level in zip(
+                planes(src, self.w, self.h), planes(out, self.w, self.h), (luma, 128.0, 128.0), strict=True
+            ):
+                cv2.addWeighted(plane_src, k, plane_src, 0.0, level * (1 - k), dst=plane_out)
+            return
+        if kind in ("wipeleft", "wiperight", "slideleft", "slideup", "circleopen"):
+            for d, (pa, pb, po) in enumerate(
+                zip(
+                    planes(a, self.w, self.h),
+                    planes(b, self.w, self.h),
+                    planes(out, self.w, self.h),
+                    strict=True,
+                )
+            ):
+                self._geometric(kind, p, pa, pb, po, 1 if d == 0 else 2)
+            return
+        cv2.addWeighted(a, 1 - p, b, p, 0.0, dst=out)  # crossfade (and anything unknown)
+
+    def _geometric(self, kind: str, p: float, a: np.ndarray, b: np.ndarray, out: np.ndarray, d: int) -> None:
+        h, w = a.shape
+        if kind == "wipeleft":  # the new shot is revealed from the right edge leftwards
             x = round(w * (1 - p))
             out[:, :x] = a[:, :x]
             out[:, x:] = b[:, x:]
@@ -177,15 +211,13 @@ class Compositor:
             y = round(h * p)
             out[: h - y] = a[y:]
             out[h - y :] = b[:y]
-        elif kind == "circleopen":
-            if self._yy is None:
+        else:  # circleopen
+            dist = self._dist.get(d)
+            if dist is None:
                 yy, xx = np.mgrid[0:h, 0:w]
-                self._yy = np.hypot(xx - w / 2, yy - h / 2).astype(np.float32)
-            r = p * float(np.hypot(w / 2, h / 2))
+                dist = self._dist[d] = np.hypot(xx - w / 2, yy - h / 2).astype(np.float32)
             out[:] = a
-            np.copyto(out, b, where=(self._yy <= r)[..., None])
-        else:  # crossfade (and anything unknown): a mix of both pictures
-            cv2.addWeighted(a, 1 - p, b, p, 0.0, dst=out)
+            np.copyto(out, b, where=dist <= p * float(np.hypot(w / 2, h / 2)))
 
     def _overlay_text(self, ref: FrameRef, out: np.ndarray) -> None:
         t = ref.t

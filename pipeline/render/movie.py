@@ -27,6 +27,7 @@ from pipeline.render.chunks import (
 )
 from pipeline.render.compose import Compositor
 from pipeline.render.probe import probe_movie
+from pipeline.render.sources import yuv_to_rgb
 from pipeline.render.timeline import Timeline
 from pipeline.settings import PipelineSettings
 
@@ -171,7 +172,7 @@ async def render_poster(
     def draw() -> None:
         comp = Compositor(tl, library, w, h, settings.ffmpeg_exe())
         try:
-            Image.fromarray(comp.frame(n)).save(out, quality=88)
+            Image.fromarray(yuv_to_rgb(comp.frame(n), w, h)).save(out, quality=88)
         finally:
             comp.close()
 

@@ -1,9 +1,11 @@
 """Pictures for one shot at output size: photos warped at sub-pixel precision, clips decoded by ffmpeg.
 
 Photos are decoded once per shot into a canvas that already holds the blurred, darkened fill
-wherever a Ken Burns box reaches outside the photo, so every frame is a single affine warp
-(float matrix, bilinear: no whole-pixel steps, no bars). Clips are decoded, rotated, trimmed,
-resampled to the output rate and fitted by an ffmpeg child, read as raw RGB.
+wherever a Ken Burns box reaches outside the photo, converted once to BT.709 limited-range
+YUV 4:2:0, so every frame is one affine warp per plane (float matrix, bilinear: no whole-pixel
+steps, no bars) and the encoder gets yuv420p it needs no conversion for (half the bytes of RGB,
+no per-frame colour conversion anywhere). Clips are decoded, rotated, trimmed, resampled to the
+output rate, fitted and converted to the same YUV by an ffmpeg child.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def load_rgb(path: Path, max_side: int | None = None) -> np.ndarray:
 class PhotoShot:
     """A photo prepared for one shot's motion: a canvas plus box -> affine matrix."""
 
-    def __init__(self, path: Path, motion: Motion, out_w: int, out_h: int) -> None:
+    def __init__(self, path: Path, motion: Motion, out_w: int, out_h: int, keep_rgb: bool = False) -> None:
         self.motion = motion
         self.out_w, self.out_h = out_w, out_h
         boxes = (motion.start, motion.end)
@@ -102,12 +104,14 @@ class PhotoShot:
         if outside:
             ox, oy = math.ceil(-x0 * pw) + 2, math.ceil(-y0 * ph) + 2
             cw, ch = ox + math.ceil(x1 * pw) + 2, oy + math.ceil(y1 * ph) + 2
-            self.canvas = _blurred_fill(rgb, cw, ch)
-            self.canvas[oy : oy + ph, ox : ox + pw] = rgb
+            canvas = _blurred_fill(rgb, cw, ch)
+            canvas[oy : oy + ph, ox : ox + pw] = rgb
             self.off_x, self.off_y = float(ox), float(oy)
         else:
-            self.canvas = np.ascontiguousarray(rgb)
+            canvas = np.ascontiguousarray(rgb)
             self.off_x = self.off_y = 0.0
+        self.canvas = canvas if keep_rgb else None  # the benchmark's ideal render needs it
+        self.y, self.u, self.v = rgb_to_yuv_planes(canvas)
 
     def matrix(self, u: float) -> np.ndarray:
         """Inverse map (output pixel -> canvas pixel) for progress u in 0..1, pixel-centre exact."""
@@ -119,15 +123,74 @@ class PhotoShot:
         return np.array([[ax, 0.0, cx], [0.0, ay, cy]], dtype=np.float64)
 
     def render(self, u: float, out: np.ndarray) -> np.ndarray:
+        """Warp into `out`, a flat yuv420p frame buffer of the output size."""
+        m = self.matrix(u)
+        # chroma: output sample (i, j) sits at luma (2i, 2j + 0.5) (MPEG-2 siting); canvas chroma
+        # samples are 2x2 averages centred at luma (2i + 0.5, 2j + 0.5)
+        ax, cx, ay, cy = m[0, 0], m[0, 2], m[1, 1], m[1, 2]
+        mc = np.array([[ax, 0.0, (cx - 0.5) / 2], [0.0, ay, (0.5 * ay + cy - 0.5) / 2]], dtype=np.float64)
+        y, u_, v = planes(out, self.out_w, self.out_h)
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         cv2.warpAffine(
-            self.canvas,
-            self.matrix(u),
-            (self.out_w, self.out_h),
-            dst=out,
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REPLICATE,
+            self.y, m, (self.out_w, self.out_h), dst=y, flags=flags, borderMode=cv2.BORDER_REPLICATE
         )
+        half = (self.out_w // 2, self.out_h // 2)
+        cv2.warpAffine(self.u, mc, half, dst=u_, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        cv2.warpAffine(self.v, mc, half, dst=v, flags=flags, borderMode=cv2.BORDER_REPLICATE)
         return out
+
+
+# BT.709 limited range ("tv"): what the encoder is told the pixels are
+RGB_TO_YUV = np.array(
+    [
+        [0.2126 * 219 / 255, 0.7152 * 219 / 255, 0.0722 * 219 / 255, 16.0],
+        [-0.2126 / 1.8556 * 224 / 255, -0.7152 / 1.8556 * 224 / 255, 0.5 * 224 / 255, 128.0],
+        [0.5 * 224 / 255, -0.7152 / 1.5748 * 224 / 255, -0.0722 / 1.5748 * 224 / 255, 128.0],
+    ],
+    dtype=np.float32,
+)
+YUV_TO_RGB = np.linalg.inv(np.vstack([RGB_TO_YUV, [0, 0, 0, 1]]))[:3].astype(np.float32)
+
+
+def frame_bytes(w: int, h: int) -> int:
+    return w * h * 3 // 2
+
+
+def planes(buf: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of a flat yuv420p buffer: Y (h, w), U and V (h/2, w/2)."""
+    n, q = w * h, (w // 2) * (h // 2)
+    return (
+        buf[:n].reshape(h, w),
+        buf[n : n + q].reshape(h // 2, w // 2),
+        buf[n + q : n + 2 * q].reshape(h // 2, w // 2),
+    )
+
+
+def rgb_to_yuv_planes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-resolution Y and 2x2-averaged U, V of an RGB image (padded to even size)."""
+    h, w = rgb.shape[:2]
+    if h % 2 or w % 2:
+        rgb = cv2.copyMakeBorder(rgb, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
+    yuv = cv2.transform(rgb, RGB_TO_YUV)
+    y = np.ascontiguousarray(yuv[..., 0])
+    half = (yuv.shape[1] // 2, yuv.shape[0] // 2)
+    u = cv2.resize(yuv[..., 1], half, interpolation=cv2.INTER_AREA)
+    v = cv2.resize(yuv[..., 2], half, interpolation=cv2.INTER_AREA)
+    return y, u, v
+
+
+def yuv_to_rgb(buf: np.ndarray, w: int, h: int) -> np.ndarray:
+    """An RGB picture of a yuv420p frame (posters, tests)."""
+    y, u, v = planes(buf, w, h)
+    up = (w, h)
+    yuv = np.dstack(
+        [
+            y,
+            cv2.resize(u, up, interpolation=cv2.INTER_LINEAR),
+            cv2.resize(v, up, interpolation=cv2.INTER_LINEAR),
+        ]
+    )
+    return cv2.transform(yuv, YUV_TO_RGB)
 
 
 def _blurred_fill(rgb: np.ndarray, cw: int, ch: int) -> np.ndarray:
@@ -174,15 +237,14 @@ class ClipShot:
         out_aspect, src_aspect = w / h, self.src_w / max(1, self.src_h)
         lost = 1 - min(out_aspect, src_aspect) / max(out_aspect, src_aspect)
         fps = f"fps={self.fps}:start_time=0:round=near"
+        tail = f"setsar=1,{fps},scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
         if lost <= MAX_COVER_LOSS / 2:
-            return (
-                f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,{fps},format=rgb24"
-            )
+            return f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},{tail}"
         return (
             f"split[a][b];[a]scale={max(8, w // 16)}:{max(8, h // 16)},gblur=sigma=2.5,"
             f"colorchannelmixer=rr={FILL_DARKEN}:gg={FILL_DARKEN}:bb={FILL_DARKEN},scale={w}:{h}[bg];"
             f"[b]scale={w}:{h}:force_original_aspect_ratio=decrease[fg];"
-            f"[bg][fg]overlay=(W-w)/2:(H-h)/2,setsar=1,{fps},format=rgb24"
+            f"[bg][fg]overlay=(W-w)/2:(H-h)/2,{tail}"
         )
 
     def _open(self) -> None:
@@ -190,7 +252,7 @@ class ClipShot:
             self.ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
             "-ss", f"{max(0.0, self.start):.6f}", "-t", f"{self.seconds + 1.0 / self.fps:.6f}",
             "-i", str(self.path), "-an", "-filter_complex", self._filter(),
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+            "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ]  # fmt: skip
         self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.procs.append(self._proc)
@@ -199,17 +261,18 @@ class ClipShot:
         if self._proc is None:
             self._open()
         want = max(0, round((source_time - max(0.0, self.start)) * self.fps))
-        size = self.out_w * self.out_h * 3
+        size = frame_bytes(self.out_w, self.out_h)
         assert self._proc is not None and self._proc.stdout is not None
         while self._index < want and not self._eof:
             buf = self._proc.stdout.read(size)
             if len(buf) < size:
                 self._eof = True
                 break
-            self._frame = np.frombuffer(buf, np.uint8).reshape(self.out_h, self.out_w, 3)
+            self._frame = np.frombuffer(buf, np.uint8)
             self._index += 1
         if self._frame is None:  # nothing decodable: black rather than a crash mid-movie
-            self._frame = np.zeros((self.out_h, self.out_w, 3), np.uint8)
+            self._frame = np.full(frame_bytes(self.out_w, self.out_h), 128, np.uint8)
+            self._frame[: self.out_w * self.out_h] = 16
         return self._frame
 
     def close(self) -> None:
