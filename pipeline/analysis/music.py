@@ -159,6 +159,12 @@ def _sections(energy: np.ndarray, duration: float, grid: np.ndarray) -> list[Mus
     runs = _merge_short(runs)
     if not any(lab == "peak" for _, _, lab in runs):
         _promote_peak(runs, smooth)
+    # a song that starts (or ends) at full tilt still opens and closes the story: a first/last
+    # stretch that isn't the climax is its intro/outro when it is short enough to be one
+    if len(runs) > 2 and runs[0][2] == "build" and runs[0][1] <= 0.25 * duration:
+        runs[0][2] = "intro"
+    if len(runs) > 2 and runs[-1][2] == "build" and runs[-1][0] >= 0.75 * duration:
+        runs[-1][2] = "outro"
     runs[-1][1] = duration
     runs[0][0] = 0.0
     for i in range(1, len(runs)):  # boundaries land on the nearest bar line
