@@ -1,6 +1,7 @@
 """Scale-out rendering: one 3-minute movie fanned out over 1, 2 and 4 worker processes.
 
     .venv/bin/python benchmarks/fanout.py [--seconds 180] [--size 960x540] [--chunk 15] [--workers 1,2,4]
+    .venv/bin/python benchmarks/fanout.py --renderer pipeline [--draft] [--media examples]
 
 Each run starts a fresh redis-server, N worker processes (`workers.main.serve`, both queues,
 one render at a time each), enqueues the movie through ArqJobQueue and times enqueue -> "done"
@@ -8,6 +9,9 @@ event (plan, chunk jobs on whichever worker is free, join by the last finisher, 
 CPU-bound test-pattern encodes (tests/integration/workers/synthetic_chunks.py: one encoder thread
 each, so parallelism comes from the workers, as with the renderer's single-threaded compositor).
 The baseline, measured in the same run, is one encoder with all threads on the whole movie.
+With `--renderer pipeline` the movie is the real thing: the sample media planned to --seconds by
+the offline planner and rendered by pipeline/render's chunks (workers.chunk_renderer); its
+baseline is the pipeline's own one-process `render_movie` of the same plan.
 Speed-up is bounded by the cores: on 2 cores, 4 workers can't beat 2.
 """
 
@@ -49,8 +53,12 @@ class BenchPipeline:
         return Library()
 
     async def plan(self, request, library, parent=None, progress=no_progress) -> PlanOutcome:  # type: ignore[no-untyped-def]
-        seg = Segment(index=0, media_id="pattern", kind=MediaKind.PHOTO, timeline_start=0.0, duration=self.seconds)
-        return PlanOutcome(plan=EditPlan(duration=self.seconds, aspect="16:9", segments=(seg,), request=request))
+        seg = Segment(
+            index=0, media_id="pattern", kind=MediaKind.PHOTO, timeline_start=0.0, duration=self.seconds
+        )
+        return PlanOutcome(
+            plan=EditPlan(duration=self.seconds, aspect="16:9", segments=(seg,), request=request)
+        )
 
     async def storyboard(self, plan, library, output: Path) -> Path:  # type: ignore[no-untyped-def]
         output.write_bytes(b"\x89PNG\r\n\x1a\n")
@@ -72,16 +80,34 @@ def ffmpeg_exe() -> str:
 # ---------------------------------------------------------------------------------- worker mode
 
 
-def run_worker_process(redis_url: str, root: Path, seconds: float, size: tuple[int, int], chunk: float) -> None:
+def pipeline_settings(root: Path):  # type: ignore[no-untyped-def]
+    from pipeline.settings import PipelineSettings
+
+    # one work dir for every process of a run: the analysis cache is shared, like a shared volume
+    return PipelineSettings(work_dir=root / "pipeline", local_only=True, threads=1)
+
+
+def run_worker_process(redis_url: str, root: Path, args: argparse.Namespace, size: tuple[int, int]) -> None:
     from workers.main import WorkerConfig, serve
+
+    chunks: object
+    if args.renderer == "pipeline":
+        from pipeline.api import Pipeline
+        from workers.chunk_renderer import PipelineChunkRenderer
+
+        pipeline: object = Pipeline(pipeline_settings(root))
+        chunks = PipelineChunkRenderer(pipeline_settings(root))
+    else:
+        pipeline = BenchPipeline(args.seconds, size)
+        chunks = PatternChunks(ffmpeg_exe(), chunk_seconds=args.chunk)
 
     async def open_deps() -> JobDeps:
         return JobDeps(store=SQLiteProjectStore(root / "db.sqlite3"), media=LocalMediaStore(root / "media"),
-                       pipeline=BenchPipeline(seconds, size), scratch_dir=root / f"scratch-{os.getpid()}")  # type: ignore[arg-type]  # fmt: skip
+                       pipeline=pipeline, scratch_dir=root / f"scratch-{os.getpid()}")  # type: ignore[arg-type]  # fmt: skip
 
     config = WorkerConfig(redis_url=redis_url, poll_delay=0.05, fanout_min_seconds=1, render_timeout=3600,
                           health_check_interval=1)  # fmt: skip
-    asyncio.run(serve(config, open_deps, chunk_renderer=PatternChunks(ffmpeg_exe(), chunk_seconds=chunk)))
+    asyncio.run(serve(config, open_deps, chunk_renderer=chunks))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------- driver
@@ -122,13 +148,34 @@ async def one_run(n_workers: int, args: argparse.Namespace, base: Path) -> float
     now = datetime.now(UTC)
     await store.create_project(Project(id="bench", title="bench", chat_key="bench:1", owner_key="bench:u",
                                        created_at=now, updated_at=now))  # fmt: skip
-    await store.create_version(Version(project_id="bench", number=1, request=PlanRequest(), created_by="bench:u",
+    request = PlanRequest()
+    if args.renderer == "pipeline":
+        request = PlanRequest(duration=args.seconds, prompt="a calm recap")
+        await add_sample_media(store, root, Path(args.media))
+    await store.create_version(Version(project_id="bench", number=1, request=request, created_by="bench:u",
                                        created_at=now))  # fmt: skip
     procs = [
-        subprocess.Popen([sys.executable, __file__, "--worker", url, str(root), "--seconds", str(args.seconds),
-                          "--size", args.size, "--chunk", str(args.chunk)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        for _ in range(n_workers)
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                url,
+                str(root),
+                "--seconds",
+                str(args.seconds),
+                "--size",
+                args.size,
+                "--chunk",
+                str(args.chunk),
+                "--renderer",
+                args.renderer,
+                *(["--draft"] if args.draft else []),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(root / f"worker-{i}.log").open("wb"),
+        )
+        for i in range(n_workers)
     ]
     events = Redis.from_url(url)
     queue = await ArqJobQueue.connect(url, store)
@@ -150,11 +197,18 @@ async def one_run(n_workers: int, args: argparse.Namespace, base: Path) -> float
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # let every process finish importing
         t0 = time.perf_counter()
-        await queue.enqueue(JobRequest(job_id="bench:v1:make", kind="make", project_id="bench", version=1))
+        await queue.enqueue(
+            JobRequest(job_id="bench:v1:make", kind="make", project_id="bench", version=1, draft=args.draft)
+        )
         await asyncio.wait_for(done.wait(), 3600)
         wall = time.perf_counter() - t0
         if outcome[0].kind != "done":
-            raise RuntimeError(f"the movie failed: {outcome[0].message}")
+            logs = "".join((root / f"worker-{i}.log").read_text()[-3000:] for i in range(n_workers))
+            raise RuntimeError(f"the movie failed: {outcome[0].message}\n{logs}")
+        version = await store.get_version("bench", 1)
+        if version is not None and version.duration:
+            print(f"   ({version.duration:.1f} s movie, {version.width}x{version.height}, "
+                  f"{(version.size_bytes or 0) / 1e6:.1f} MB)")  # fmt: skip
         return wall
     finally:
         consumer.stop()
@@ -169,6 +223,39 @@ async def one_run(n_workers: int, args: argparse.Namespace, base: Path) -> float
         await store.close()
         redis_proc.terminate()
         redis_proc.wait(10)
+
+
+async def add_sample_media(store: SQLiteProjectStore, root: Path, folder: Path) -> None:
+    """Intake + analyse the sample media once (the cache is shared with the workers' pipeline)."""
+    from conversation.models import MediaRecord
+    from pipeline.api import Pipeline
+
+    pipeline = Pipeline(pipeline_settings(root))
+    media = LocalMediaStore(root / "media")
+    report = await pipeline.intake(sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".md"))
+    await pipeline.analyse(report.accepted)
+    now = datetime.now(UTC)
+    for item in report.accepted:
+        key = await media.put(f"bench/{item.id}{item.path.suffix}", item.path, item.mime)
+        await store.add_media(MediaRecord(project_id="bench", media_id=item.id, item=item, storage_key=key,
+                                          contributor_key="bench:u", added_at=now))  # fmt: skip
+
+
+async def pipeline_baseline(args: argparse.Namespace, base: Path) -> float:
+    """The pipeline's own one-process render_movie of the same request."""
+    from pipeline.api import Pipeline
+
+    root = base / "baseline"
+    root.mkdir()
+    pipeline = Pipeline(pipeline_settings(root))
+    folder = Path(args.media)
+    report = await pipeline.intake(sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".md"))
+    library = await pipeline.analyse(report.accepted)
+    planned = await pipeline.plan(PlanRequest(duration=args.seconds, prompt="a calm recap"), library)
+    spec = pipeline.render_spec(planned.plan, root / "movie.mp4", draft=args.draft)
+    t0 = time.perf_counter()
+    await pipeline.render(planned.plan, library, spec)
+    return time.perf_counter() - t0
 
 
 def whole_encode(args: argparse.Namespace, out: Path) -> float:
@@ -189,18 +276,29 @@ def main() -> None:
     p.add_argument("--size", default="960x540")
     p.add_argument("--chunk", type=float, default=15.0, help="chunk length in seconds")
     p.add_argument("--workers", default="1,2,4")
+    p.add_argument("--renderer", choices=["synthetic", "pipeline"], default="synthetic")
+    p.add_argument("--draft", action="store_true", help="pipeline renderer: 480p drafts")
+    p.add_argument("--media", default=str(ROOT / "examples"), help="pipeline renderer: the media folder")
     p.add_argument("--worker", nargs=2, metavar=("REDIS_URL", "ROOT"), help=argparse.SUPPRESS)
     args = p.parse_args()
     w, h = (int(x) for x in args.size.split("x"))
     if args.worker:
-        run_worker_process(args.worker[0], Path(args.worker[1]), args.seconds, (w, h), args.chunk)
+        run_worker_process(args.worker[0], Path(args.worker[1]), args, (w, h))
         return
     counts = [int(x) for x in args.workers.split(",")]
-    print(f"one {args.seconds:.0f} s movie at {args.size}, {args.chunk:.0f} s chunks, on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="mm-fanout-") as tmp:
         base = Path(tmp)
-        baseline = whole_encode(args, base / "whole.mp4")
-        print(f"baseline: one encoder, all threads, one piece: {baseline:6.1f} s")
+        if args.renderer == "pipeline":
+            print(f"a {args.seconds:.0f} s movie of {args.media} ({'draft' if args.draft else 'final'}), "
+                  f"the renderer's chunks, on {os.cpu_count()} cores")  # fmt: skip
+            baseline = asyncio.run(pipeline_baseline(args, base))
+            print(f"baseline: render_movie in one process: {baseline:6.1f} s")
+        else:
+            print(
+                f"one {args.seconds:.0f} s movie at {args.size}, {args.chunk:.0f} s chunks, on {os.cpu_count()} cores"
+            )
+            baseline = whole_encode(args, base / "whole.mp4")
+            print(f"baseline: one encoder, all threads, one piece: {baseline:6.1f} s")
         walls: dict[int, float] = {}
         for n in counts:
             walls[n] = asyncio.run(one_run(n, args, base))
