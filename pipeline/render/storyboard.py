@@ -135,7 +135,8 @@ def draw_storyboard(plan: EditPlan, library: Library) -> Image.Image:
     labels = 44
     row_h = th + labels + 8
     link = 40
-    height = head + rows * row_h - 8 + link + WAVE_H + 40
+    footer = 22 if plan.left_out else 0
+    height = head + rows * row_h - 8 + link + WAVE_H + 40 + footer
     img = Image.new("RGB", (width, height), BG)
     d = ImageDraw.Draw(img)
     small, normal, bold = _font(11), _font(13), _font(16, bold=True)
@@ -190,7 +191,32 @@ def draw_storyboard(plan: EditPlan, library: Library) -> Image.Image:
                 d.line((x, y, x, y + 4), fill=(140, 200, 255), width=2)
     for t in range(0, int(total) + 1, 5 if total <= 60 else 10):
         d.text((tx(t), wave_top + WAVE_H + 14), f"{t}s", fill=DIM, font=small, anchor="ma")
+    if plan.left_out:
+        d.text(
+            (MARGIN, height - footer - 2),
+            _left_out_line(plan, library, d, small, width - 2 * MARGIN),
+            fill=DIM,
+            font=small,
+        )
     return img
+
+
+def _left_out_line(
+    plan: EditPlan,
+    library: Library,
+    d: ImageDraw.ImageDraw,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    room: float,
+) -> str:
+    """'left out: d08 (blurry), d07 (near-duplicate of d06…), …' cut to the picture's width."""
+    parts = []
+    for lo in plan.left_out:
+        item = library.items.get(lo.media_id)
+        parts.append(f"{item.original_name if item else lo.media_id} ({lo.reason})")
+    text = "left out: " + ", ".join(parts)
+    while len(text) > 12 and d.textlength(text, font=font) > room:
+        text = text[: int(len(text) * 0.9)].rstrip(", ") + "…"
+    return text
 
 
 def _draw_music(

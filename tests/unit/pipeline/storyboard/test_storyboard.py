@@ -94,3 +94,19 @@ async def test_many_shots_wrap_into_rows_a_chat_accepts(
     assert w / h <= 20 and w + h <= 10000  # Telegram's sendPhoto limits
     cells = _cells(out, plan)
     assert all(c.std() > 20 for c in cells)  # every shot drawn, the last rows too
+
+
+async def test_left_out_media_are_listed_under_the_timeline(
+    tmp_path: Path, pipeline_settings: PipelineSettings
+) -> None:
+    lib = make_library(tmp_path / "media", write_files=True, videos=0, n_photos=4)
+    plan = await plan_edit(PlanRequest(duration=12), lib)
+    assert plan.left_out
+    with_list = await render_storyboard(plan, lib, tmp_path / "a.png", pipeline_settings)
+    without = await render_storyboard(
+        plan.model_copy(update={"left_out": ()}), lib, tmp_path / "b.png", pipeline_settings
+    )
+    with Image.open(with_list) as a, Image.open(without) as b:
+        assert a.size[1] > b.size[1]
+        footer = np.asarray(a.convert("L"))[b.size[1] :, :]
+        assert footer.max() > 100  # text drawn there
