@@ -89,6 +89,7 @@ class TelegramBot:
         # an explicit limit: a server configured differently (or a test of what happens above it)
         self.upload_limit = upload_limit or (LOCAL_SERVER_LIMIT if local else CLOUD_UPLOAD_LIMIT)
         self.token = token.strip()
+        self.api_url = api_url
         self.core_factory = core_factory
         self.download_dir = download_dir
         self.album_window = album_window
@@ -133,7 +134,7 @@ class TelegramBot:
 
     async def start(self, *, webhook_url: str | None = None, listen: str = "0.0.0.0", port: int = 8443,
                     poll_timeout: float = 10.0) -> None:  # fmt: skip
-        from telegram.error import InvalidToken
+        from telegram.error import InvalidToken, NetworkError
 
         from bots.telegram.handlers import TelegramFrontEnd
         from bots.telegram.outbox import TelegramOutbox
@@ -145,6 +146,11 @@ class TelegramBot:
             raise TelegramConfigError(
                 "Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather (/token)."
             ) from exc
+        except NetworkError as exc:  # includes TimedOut
+            await self.app.bot.shutdown()
+            where = self.api_url or "api.telegram.org"  # never the bot's URL: it contains the token
+            reason = str(exc).replace(self.token, "<token>")
+            raise TelegramConfigError(f"Could not reach the Telegram Bot API at {where}: {reason}") from exc
         self.outbox = TelegramOutbox(self.app.bot, upload_limit=self.upload_limit,
                                      progress_interval=self.progress_interval, payloads=self.payloads)  # fmt: skip
         core = self.core_factory(self.outbox)

@@ -176,6 +176,15 @@ async def test_missing_or_rejected_token_is_a_clear_error(fake: FakeTelegram) ->
     bot = build_application("999:wrong", ScriptedCore, api_url=f"{fake.base}/bot")
     with pytest.raises(TelegramConfigError, match="rejected"):
         await bot.start()
+    import socket
+
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/bot"
+    bot = build_application(fake.token, ScriptedCore, api_url=dead)
+    with pytest.raises(TelegramConfigError, match="Could not reach") as err:
+        await bot.start()
+    assert fake.token not in str(err.value)
 
 
 async def test_webhook_mode_receives_updates_with_the_secret(
