@@ -7,6 +7,7 @@ background and are flushed first when the same chat says something else.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import shutil
@@ -23,13 +24,14 @@ from bots.telegram.albums import AlbumCollector, Line
 from bots.telegram.downloads import fetch_file
 from bots.telegram.flood import with_flood_retry
 from bots.telegram.outbox import CallbackPayloads
-from bots.telegram.translate import PLATFORM, chat_ref, event_id, file_specs, text_event, user_ref
+from bots.telegram.translate import PLATFORM, FileSpec, chat_ref, event_id, file_specs, text_event, user_ref
 from conversation import texts
 from conversation.actions import Say
 from conversation.events import (
     ChatRef,
     ChoiceMade,
     Event,
+    IncomingFile,
     MediaReceived,
     MemberJoined,
     MemberLeft,
@@ -149,8 +151,13 @@ class TelegramFrontEnd:
             self.download_dir.mkdir(parents=True, exist_ok=True)
         root = Path(tempfile.mkdtemp(prefix="tg-media-", dir=self.download_dir))
         try:
-            files = [await fetch_file(self.bot, spec, root, limit=self.download_limit, index=i)
-                     for i, spec in enumerate(specs)]  # fmt: skip
+            slots = asyncio.Semaphore(4)  # an album downloads a few files at a time, not one by one
+
+            async def fetch(i: int, spec: FileSpec) -> IncomingFile:
+                async with slots:
+                    return await fetch_file(self.bot, spec, root, limit=self.download_limit, index=i)
+
+            files = await asyncio.gather(*(fetch(i, spec) for i, spec in enumerate(specs)))
             caption = next((m.caption for m in messages if m.caption), None)
             if caption and self.bot.username:
                 caption = caption.replace(f"@{self.bot.username}", "").strip() or None
