@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from bots.settings import AppSettings
 from pipeline.models import Critique, EditPlan, Library
+from pipeline.settings import PipelineSettings
 
 
 def run_evaluate(args: argparse.Namespace, settings: AppSettings) -> int:
@@ -49,7 +51,7 @@ async def _evaluate(args: argparse.Namespace, settings: AppSettings, plan: EditP
     return await evaluate_movie(args.movie, plan, library, ffmpeg=pipeline_settings.ffmpeg_exe())
 
 
-async def _library(folder, settings) -> Library:  # type: ignore[no-untyped-def]
+async def _library(folder: Path, settings: PipelineSettings) -> Library:
     from pipeline.api import Pipeline
 
     pipeline = Pipeline(settings)

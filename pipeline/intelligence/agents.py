@@ -72,6 +72,8 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
     agents, adk_events, _, _ = _adk()
     from google.genai import types
 
+    base: Any = agents.BaseAgent
+
     from pipeline.api import GOOD_ENOUGH
 
     def event(ctx: Any, author: str, text: str, *, escalate: bool = False, **state: Any) -> Any:
@@ -87,7 +89,7 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
         if drain is not None:
             ws.notes += [n for n in drain() if n not in ws.notes]
 
-    class Analysis(agents.BaseAgent):  # type: ignore[misc]
+    class Analysis(base):
         async def _run_async_impl(self, ctx: Any) -> AsyncGenerator[Any, None]:
             if ws.library is None:
                 ws.library = await ws.pipeline.analyse(ws.items)
@@ -98,7 +100,7 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
             n = len(ws.library.items)
             yield event(ctx, self.name, f"analysed {n} item(s)", media=n)
 
-    class Composition(agents.BaseAgent):  # type: ignore[misc]
+    class Composition(base):
         async def _run_async_impl(self, ctx: Any) -> AsyncGenerator[Any, None]:
             assert ws.library is not None
             ws.plan = await ws.brain.plan(ws.request, ws.library, ws.parent)
@@ -107,7 +109,7 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
             yield event(ctx, self.name, f"planned {len(ws.plan.segments)} shots by {ws.plan.planner}",
                         shots=len(ws.plan.segments), planner=ws.plan.planner)  # fmt: skip
 
-    class Evaluate(agents.BaseAgent):  # type: ignore[misc]
+    class Evaluate(base):
         async def _run_async_impl(self, ctx: Any) -> AsyncGenerator[Any, None]:
             assert ws.library is not None and ws.candidate is not None
             verdict = await ws.brain.critique(ws.candidate, ws.library)
@@ -123,7 +125,7 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
             yield event(ctx, self.name, f"score {verdict.score:.3f}" + (" is good enough" if good else ""),
                         escalate=good, score=verdict.score, reviews=len(ws.critiques))  # fmt: skip
 
-    class Refine(agents.BaseAgent):  # type: ignore[misc]
+    class Refine(base):
         async def _run_async_impl(self, ctx: Any) -> AsyncGenerator[Any, None]:
             assert ws.library is not None and ws.plan is not None
             if ws.refinements >= rounds:
@@ -134,7 +136,7 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
             collect_notes()
             yield event(ctx, self.name, f"refinement {ws.refinements}", refinements=ws.refinements)
 
-    class Render(agents.BaseAgent):  # type: ignore[misc]
+    class Render(base):
         async def _run_async_impl(self, ctx: Any) -> AsyncGenerator[Any, None]:
             assert ws.library is not None and ws.plan is not None
             if ws.output is None:

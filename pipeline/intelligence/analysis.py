@@ -108,12 +108,12 @@ class GeminiAnalyst:
                 continue
             by_id = {item.id: item for item in batch}
             for insight in answer.photos:
-                item = by_id.get(insight.media_id)
-                if item is None:
+                sent = by_id.get(insight.media_id)
+                if sent is None:
                     continue  # an id we didn't send: ignore it
                 clean = _clean_photo(insight)
-                self.cache.put(item.sha256, "photo", clean)
-                out[item.id] = clean
+                self.cache.put(sent.sha256, "photo", clean)
+                out[sent.id] = clean
         return out
 
     async def _file_insight(self, item: MediaItem, kind: str, schema: type[BaseModel], system: str) -> Any:
