@@ -126,3 +126,14 @@ async def test_the_facade_runs_geminis_loop_as_adk_agents(gemini, ai_settings, l
         await brain.aclose()
     assert len(runs) == 1 and outcome.plan == runs[0].plan
     assert _authors(runs[0]) == ["analysis", "composition", "evaluate", "render"]
+
+
+async def test_a_user_facing_error_in_a_step_reaches_the_caller_unchanged(gemini, ai_settings):
+    from pipeline.errors import NotEnoughMedia
+    from pipeline.intelligence.brain import GeminiBrain
+
+    with pytest.raises(NotEnoughMedia):
+        await Pipeline(ai_settings, brain=GeminiBrain(ai_settings)).plan(
+            PlanRequest(duration=10.0), Library()
+        )
+    assert gemini.generate_calls == []
