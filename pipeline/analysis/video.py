@@ -27,8 +27,11 @@ CUT_MIN = 0.30  # histogram distance (0..1) a cut must exceed...
 CUT_RATIO = 3.0  # ... and exceed this multiple of the surrounding frames' average
 MIN_SCENE = 0.6  # seconds between cuts
 SEG_MIN, SEG_MAX = 2.0, 5.0
-LONG_CLIP = 30.0  # beyond this, decode only reference frames (half the work, cuts to ~2 frames)
-VERY_LONG_CLIP = 180.0  # beyond this, keyframes only: minutes of 4K must not take minutes
+# Decoding is the cost (40 s of 1080p30 took 6 s here, under load). Work is counted in 1080p-frame
+# equivalents (a 4K frame counts 4); beyond a minute of 1080p30 only keyframes are decoded (phones
+# key every ~1 s, so samples come ~1 per second and cuts land on the next keyframe). Skipping only
+# non-reference frames saved nothing: phone H.264 has no B-frames.
+HEAVY_WORK = 60 * 30.0
 
 
 @dataclass
@@ -43,7 +46,13 @@ class _Samples:
 
 def analyse_video(item: MediaItem) -> VideoAnalysis:
     duration = float(item.duration or 0.0)
-    samples = _decode(item, duration)
+    samples = None
+    if decode_work(item, duration) > HEAVY_WORK:
+        samples = _decode(item, duration, keyframes_only=True)
+        if len(samples.t) < max(3.0, duration / 4):  # keyframes too sparse to judge: decode it all
+            samples = None
+    if samples is None:
+        samples = _decode(item, duration)
     if samples.t:
         duration = max(duration, samples.t[-1])
     cuts = _scene_cuts(samples.hist_t, samples.hists)
@@ -93,7 +102,7 @@ def analyse_video(item: MediaItem) -> VideoAnalysis:
     )
 
 
-def _decode(item: MediaItem, duration: float) -> _Samples:
+def _decode(item: MediaItem, duration: float, keyframes_only: bool = False) -> _Samples:
     import av
 
     out = _Samples()
@@ -101,10 +110,8 @@ def _decode(item: MediaItem, duration: float) -> _Samples:
     with av.open(str(item.path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        if duration > VERY_LONG_CLIP:
+        if keyframes_only:
             stream.codec_context.skip_frame = "NONKEY"
-        elif duration > LONG_CLIP:
-            stream.codec_context.skip_frame = "NONREF"
         next_sample = 0.0
         rotation = item.rotation % 360
         for packet in container.demux(stream):
@@ -137,6 +144,11 @@ def _decode(item: MediaItem, duration: float) -> _Samples:
     out.hist_t = [out.hist_t[i] for i in order]
     out.hists = [out.hists[i] for i in order]
     return out
+
+
+def decode_work(item: MediaItem, duration: float) -> float:
+    pixels = (item.width or 1920) * (item.height or 1080) / (1920 * 1080)
+    return duration * float(item.fps or 30.0) * pixels
 
 
 def _scaled(width: int, height: int, target: int) -> tuple[int, int]:

@@ -93,10 +93,7 @@ async def test_progress_reaches_one(tiny_media, pipeline_settings: PipelineSetti
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
 
 
-async def test_clip_scene_cut_and_segments(
-    tiny_media, ffmpeg: str, pipeline_settings: PipelineSettings
-) -> None:
-    path = tiny_media.root / "two_scenes.mp4"
+def _two_scenes(ffmpeg: str, path: Path, gop: int = 250) -> Path:
     subprocess.run(
         [
             ffmpeg, "-nostdin", "-loglevel", "error", "-y",
@@ -104,10 +101,17 @@ async def test_clip_scene_cut_and_segments(
             "-f", "lavfi", "-i", "smptebars=size=320x180:rate=25:duration=3",
             "-f", "lavfi", "-i", "sine=frequency=440:duration=6",
             "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0[v]", "-map", "[v]", "-map", "2:a",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path),
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", str(gop), "-pix_fmt", "yuv420p", "-c:a", "aac", str(path),
         ],
         check=True,
     )  # fmt: skip
+    return path
+
+
+async def test_clip_scene_cut_and_segments(
+    tiny_media, ffmpeg: str, pipeline_settings: PipelineSettings
+) -> None:
+    path = _two_scenes(ffmpeg, tiny_media.root / "two_scenes.mp4")
     lib, items = await _library([path], pipeline_settings)
     v = lib.videos[items["two_scenes.mp4"].id]
     assert v.duration == pytest.approx(6.0, abs=0.1)
@@ -118,6 +122,27 @@ async def test_clip_scene_cut_and_segments(
     for seg in v.best_segments:
         assert not seg.start < 3.0 < seg.end
         assert 2.0 <= seg.end - seg.start <= 5.0 + 1e-6
+
+
+@pytest.mark.parametrize(("gop", "tolerance"), [(10, 0.45), (250, 0.05)])
+async def test_heavy_clip_is_sampled_on_keyframes(
+    tiny_media,
+    ffmpeg: str,
+    pipeline_settings: PipelineSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    gop: int,
+    tolerance: float,
+) -> None:
+    """Over the work budget only keyframes are decoded; too few keyframes (gop 250: two in 6 s)
+    and the whole clip is decoded after all."""
+    import pipeline.analysis.video as video
+
+    monkeypatch.setattr(video, "HEAVY_WORK", 1.0)
+    path = _two_scenes(ffmpeg, tiny_media.root / f"heavy_{gop}.mp4", gop=gop)
+    lib, items = await _library([path], pipeline_settings)
+    v = lib.videos[items[path.name].id]
+    assert len(v.scene_cuts) == 1 and v.scene_cuts[0] == pytest.approx(3.0, abs=tolerance)
+    assert v.best_segments and all(s.end <= 6.0 + 1e-6 for s in v.best_segments)
 
 
 async def test_song_beats_land_on_the_clicks(tiny_media, pipeline_settings: PipelineSettings) -> None:
