@@ -13,8 +13,8 @@ import numpy as np
 
 from pipeline.models import Box
 
-# dlib holds the GIL while it runs; two threads calling it at once were 4-10x slower here than
-# taking turns, so detection is serialised (the other thread does decoding/OpenCV meanwhile).
+# Two threads running dlib's detector at once were 4-10x slower here than taking turns (it
+# thrashes), so detection is serialised; the other thread decodes and runs OpenCV meanwhile.
 _lock = threading.Lock()
 _detectors: list[Any] = []
 
