@@ -17,6 +17,8 @@ from pipeline.planning.selection import MIN_SHOT, PHOTO_MAX
 from pipeline.planning.shots import make_segments
 from pipeline.planning.timeline import snap_cuts
 
+MAX_TITLE = 60
+
 
 class EmptyDraft(ValueError):
     """Nothing usable in the draft: the caller falls back to the heuristic plan."""
@@ -132,7 +134,10 @@ def repair_plan(draft: PlanDraft, baseline: EditPlan, library: Library) -> tuple
         aspect=req.aspect,
         segments=segments,
         music=baseline.music,
-        title=(draft.title or req.title or None) if req.title is None else req.title,
+        # the user's own title wins; the model's is a suggestion, kept short enough to render
+        title=req.title
+        if req.title is not None
+        else (" ".join((draft.title or "").split())[:MAX_TITLE] or None),
         tempo=baseline.tempo,
         narrative_arc=(draft.narrative_arc or narrative(segments, library))[:400],
         variety_score=variety(segments, library),
