@@ -203,3 +203,20 @@ def test_file_name_words_become_tags(name: str, words: list[str]) -> None:
     from pipeline.analysis.tagging import filename_words
 
     assert filename_words(name) == words
+
+
+async def test_songs_are_analysed_in_process_when_the_child_cannot_start(
+    tiny_media,
+    pipeline_settings: PipelineSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import pipeline.analysis as analysis
+
+    report = await intake_files([tiny_media.song("s.wav", seconds=6.0)], pipeline_settings)
+    monkeypatch.setattr(analysis.sys, "executable", str(tiny_media.root / "no-such-python"))
+    with caplog.at_level(logging.WARNING):
+        lib = await analyse_media(report.accepted, pipeline_settings)
+    (song,) = lib.music.values()
+    assert len(song.beats) >= 8
+    assert any("in-process" in r.getMessage() for r in caplog.records)
