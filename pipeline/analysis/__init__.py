@@ -47,7 +47,6 @@ async def analyse_media(
     unique = list({item.id: item for item in items}.values())
     await progress("analysis", 0.0)
     total = max(len(unique), 1)
-    done = 0
     results: dict[str, Analysis] = {}
     pending: list[MediaItem] = []
     for item in unique:
@@ -128,7 +127,12 @@ async def _analyse_songs(songs: list[MediaItem], settings: PipelineSettings) -> 
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env=_child_env(settings),
         )  # fmt: skip
-        out, err = await proc.communicate(payload)
+        try:
+            out, err = await proc.communicate(payload)
+        except asyncio.CancelledError:  # the job was cancelled: don't leave the child computing
+            proc.kill()
+            await proc.wait()
+            raise
         if proc.returncode == 0:
             raw = json.loads(out)
             if err.strip():

@@ -220,3 +220,33 @@ async def test_songs_are_analysed_in_process_when_the_child_cannot_start(
     (song,) = lib.music.values()
     assert len(song.beats) >= 8
     assert any("in-process" in r.getMessage() for r in caplog.records)
+
+
+async def test_cancelling_analysis_stops_the_music_child(
+    tiny_media, pipeline_settings: PipelineSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import pipeline.analysis as analysis
+
+    started: list[asyncio.subprocess.Process] = []
+    real_exec = asyncio.create_subprocess_exec
+
+    async def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        proc = await real_exec(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(analysis.asyncio, "create_subprocess_exec", spy)
+    report = await intake_files([tiny_media.song("s.wav", seconds=6.0)], pipeline_settings)
+    task = asyncio.create_task(analyse_media(report.accepted, pipeline_settings))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if started:
+            break
+    assert started, "the music child never started"
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert started[0].returncode is not None  # killed and reaped, not left computing
