@@ -61,8 +61,13 @@ def _open(src: Path, sniffed: Sniffed, name: str, max_pixels: int) -> tuple[Imag
         if size is not None and size[0] * size[1] > max_pixels:
             raise rejected.bomb(name, size[0], size[1], max_pixels)
         image = _open_pillow(src, name, max_pixels)
-        exif = image.getexif()
-        orientation = int(exif.get(_ORIENTATION, 1) or 1)
+        try:
+            exif = image.getexif()
+            orientation = int(exif.get(_ORIENTATION, 1) or 1)
+        except Exception:  # malformed EXIF: the pixels are still a photo, shown as stored
+            exif, orientation = Image.Exif(), 1
+        if orientation not in range(1, 9):
+            orientation = 1
     return image, exif, orientation
 
 
