@@ -10,8 +10,18 @@ from conversation import texts
 from conversation.actions import SendMovie, SendPicture, ShowProgress
 from conversation.commands.guard import advance
 from conversation.context import Ctx, buttons
+from conversation.fit import (
+    can_fit,
+    fit_job_id,
+    fit_key,
+    fit_limit,
+    fit_target,
+    fit_target_of,
+    longest_fitting,
+    shareable,
+)
 from conversation.models import MessageLink, Version
-from conversation.ports import JobUpdate, UploadTooLarge
+from conversation.ports import JobRequest, JobUpdate, UploadTooLarge
 from conversation.versions import describe_plan, what_changed
 
 log = logging.getLogger("conversation.delivery")
@@ -43,6 +53,10 @@ async def _link(ctx: Ctx, message_id: str | None, version: int, kind: str) -> No
 
 async def on_update(ctx: Ctx, update: JobUpdate, version: Version) -> None:
     assert ctx.project is not None
+    target = fit_target_of(update.job_id)
+    if target is not None:  # the smaller copy of a finished movie: the version itself is unchanged
+        await _on_fit_update(ctx, update, version, target)
+        return
     n = version.number
     key = f"{ctx.project.id}:v{n}"
     out = ctx.deps.outbox
@@ -106,14 +120,109 @@ async def send_movie(ctx: Ctx, version: Version, *, fresh: bool) -> None:
     try:
         mid = await ctx.deps.outbox.send(movie)
     except UploadTooLarge as e:
-        link = await ctx.deps.media.signed_url(version.render_key, 7 * 24 * 3600)
-        too_big = f"v{version.number} is {texts.mb(e.size_bytes)}, over this chat's {texts.mb(e.limit_bytes)} limit."
-        if link:
-            mid = await ctx.say(f"{caption}\n{too_big} Watch or download it here: {link}", rows)
-        else:
-            await ctx.say(f"{too_big} Say “shorter” for a smaller movie.")
-            return
+        await _too_large(ctx, version, e.size_bytes, e.limit_bytes, caption)
+        return
     await _link(ctx, mid, version.number, "movie")
+
+
+# ---------------------------------------------------------------------- over the upload limit
+
+
+async def _too_large(ctx: Ctx, version: Version, size: int, limit: int, caption: str) -> None:
+    """The movie is over this chat's upload limit: send the smaller copy made for this limit,
+    or have one made (same plan, same version), or say plainly why none can fit."""
+    assert ctx.project is not None
+    n, target = version.number, fit_target(limit)
+    if await ctx.deps.media.exists(fit_key(ctx.project.id, n, target)):
+        await _send_fit(ctx, version, target, caption)
+        return
+    if not can_fit(version.duration or 0.0, target):
+        await _cannot_fit(ctx, version, target, size)
+        return
+    await ctx.deps.outbox.send(ShowProgress(
+        chat=ctx.chat, key=_fit_progress_key(ctx, n), stage="queued", percent=0,
+        text=f"v{n} is {texts.mb(size)}, over this chat's {texts.mb(limit)} limit: making a smaller copy… 0%",
+    ))  # fmt: skip
+    # refused when that copy is already queued or being made: its progress message is above
+    await ctx.deps.queue.enqueue(
+        JobRequest(job_id=fit_job_id(ctx.project.id, n, target), kind="make", project_id=ctx.project.id,
+                   version=n, parent_version=version.parent, chat_key=ctx.project.chat_key,
+                   draft=ctx.deps.settings.draft_renders, target_size_bytes=target)
+    )  # fmt: skip
+
+
+def _fit_progress_key(ctx: Ctx, n: int) -> str:
+    assert ctx.project is not None
+    return f"{ctx.project.id}:v{n}:fit"
+
+
+async def _on_fit_update(ctx: Ctx, update: JobUpdate, version: Version, target: int) -> None:
+    n, out = version.number, ctx.deps.outbox
+    key = _fit_progress_key(ctx, n)
+    if update.kind == "progress":
+        pct = max(0, min(100, update.percent))
+        await out.send(ShowProgress(chat=ctx.chat, key=key, stage=update.stage or "rendering", percent=pct,
+                                    text=f"v{n}: making a smaller copy… {pct}%"))  # fmt: skip
+    elif update.kind == "done":
+        await out.send(ShowProgress(chat=ctx.chat, key=key, stage="done", percent=100,
+                                    text=f"v{n}: smaller copy ready", done=True))  # fmt: skip
+        await _send_fit(ctx, version, target)
+    elif update.kind == "failed":
+        await out.send(ShowProgress(chat=ctx.chat, key=key, stage="failed", percent=0,
+                                    text=f"v{n}: smaller copy failed", done=True))  # fmt: skip
+        reason = (update.message or "the render failed").rstrip(".")
+        await ctx.say(f"Sorry, I couldn't make a smaller copy of v{n}: {reason}.{await _full_link(ctx, version)}"
+                      " Say “shorter” for a movie that fits.")  # fmt: skip
+    elif update.kind == "cancelled":
+        await out.send(ShowProgress(chat=ctx.chat, key=key, stage="cancelled", percent=0,
+                                    text=f"v{n}: smaller copy stopped", done=True))  # fmt: skip
+
+
+async def _send_fit(ctx: Ctx, version: Version, target: int, caption: str | None = None) -> None:
+    """Post the smaller copy with the movie's caption, buttons and message link."""
+    assert ctx.project is not None
+    key, limit = fit_key(ctx.project.id, version.number, target), fit_limit(target)
+    try:
+        path = await _fetch(ctx, key)
+    except FileNotFoundError:  # deleted meanwhile (or a resumed job that made none)
+        await _cannot_fit(ctx, version, target, version.size_bytes or 0)
+        return
+    size = path.stat().st_size
+    if size > limit:  # the renderer's floor was still too big
+        await _cannot_fit(ctx, version, target, size)
+        return
+    poster = await _fetch(ctx, version.poster_key) if version.poster_key else None
+    note = f"A smaller copy ({texts.mb(size)}) to fit this chat's {texts.mb(limit)} upload limit."
+    caption = caption or await caption_for(ctx, version, fresh=True)
+    caption = f"{caption}\n{note}{await _full_link(ctx, version)}"
+    movie = SendMovie(chat=ctx.chat, path=path, caption=caption, duration=version.duration or 0.0,
+                      width=version.width or 0, height=version.height or 0, poster=poster, size_bytes=size,
+                      version=version.number, buttons=buttons(texts.QUICK_ACTIONS[:4], texts.QUICK_ACTIONS[4:]))  # fmt: skip
+    try:
+        mid = await ctx.deps.outbox.send(movie)
+    except UploadTooLarge:
+        await _cannot_fit(ctx, version, target, size)
+        return
+    await _link(ctx, mid, version.number, "movie")
+
+
+async def _cannot_fit(ctx: Ctx, version: Version, target: int, size: int) -> None:
+    n, limit = version.number, fit_limit(target)
+    seconds = longest_fitting(target)
+    shorter = f" or /settings duration {seconds}" if seconds >= 5 else ""
+    await ctx.say(
+        f"v{n} ({texts.seconds(version.duration or 0.0)}, {texts.mb(size)}) is over this chat's "
+        f"{texts.mb(limit)} upload limit, and even a smaller copy can't fit: the movie is too long for it."
+        f"{await _full_link(ctx, version)} Say “shorter”{shorter} for one I can send here."
+    )
+
+
+async def _full_link(ctx: Ctx, version: Version) -> str:
+    """' Full quality: <link>' when the media store gives a link others can open (never file://)."""
+    if version.render_key is None:
+        return ""
+    link = shareable(await ctx.deps.media.signed_url(version.render_key, 7 * 24 * 3600))
+    return f" Full quality: {link}" if link else ""
 
 
 async def caption_for(ctx: Ctx, version: Version, *, fresh: bool) -> str:

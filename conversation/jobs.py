@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from conversation.fit import fit_target_of
 from conversation.models import MediaRecord, Version
 from conversation.ports import JobRequest, JobUpdate, MediaStore, ProjectStore
 from pipeline.api import Pipeline
@@ -245,6 +246,10 @@ async def run_job(request: JobRequest, deps: JobDeps, report: Report) -> Outcome
     """Run one job to the end, reporting as it goes. Raises only CancelledError and
     TransientJobError (the caller decides whether to retry); everything else becomes "failed".
     Returns "handed_off" when `deps.render` passed the render on (no final update sent yet)."""
+    if request.target_size_bytes is not None:  # a smaller copy of a finished version
+        from conversation.fit_job import run_fit  # it builds on this module: imported late
+
+        return await run_fit(request, deps, report)
     rep = _Reporter(request, report)
 
     async def step(rep: _Reporter) -> Outcome:
@@ -339,6 +344,7 @@ async def requests_to_resume(store: ProjectStore, chat_prefix: str = "") -> list
                     version=job.version,
                     parent_version=parent,
                     chat_key=project.chat_key,
+                    target_size_bytes=fit_target_of(job.id),
                 )
             )
     return requests

@@ -116,6 +116,9 @@ class JobRequest(BaseModel):
     parent_version: int | None = None
     chat_key: str = ""
     draft: bool = False
+    # set: re-render the finished `version` (same plan, no new version) under this many bytes,
+    # for a chat whose upload limit its movie is over (conversation/fit.py)
+    target_size_bytes: int | None = None
 
 
 class JobUpdate(BaseModel):

@@ -68,6 +68,7 @@ async def _execute(
     parent_version: int | None = None,
     chat_key: str = "",
     draft: bool = False,
+    target_size_bytes: int | None = None,
     events: str = EVENTS_STREAM,
 ) -> str:
     request = JobRequest(
@@ -78,6 +79,7 @@ async def _execute(
         parent_version=parent_version,
         chat_key=chat_key,
         draft=draft,
+        target_size_bytes=target_size_bytes,
     )
     redis = ctx["redis"]
     deps: JobDeps = ctx["deps"]

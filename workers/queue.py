@@ -94,6 +94,7 @@ class ArqJobQueue:
             parent_version=request.parent_version,
             chat_key=request.chat_key,
             draft=request.draft,
+            target_size_bytes=request.target_size_bytes,
             events=self.events_stream,
         )
         if job is None:
