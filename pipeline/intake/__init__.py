@@ -143,7 +143,7 @@ def _intake(path: Path, digest: str, settings: PipelineSettings) -> MediaItem:
     if sniffed.family in ("image", "gif", "heif"):
         return _photo_item(path, sniffed, name, media_id, settings, common)
 
-    probe = probe_av(path, name)
+    probe = probe_av(path, name, sniffed.label)
     if probe.kind == "video":
         if probe.duration > settings.max_video_seconds:
             raise rejected.too_long(name, probe.duration, settings.max_video_seconds)

@@ -34,7 +34,7 @@ class AvProbe:
     warnings: tuple[str, ...] = field(default=())
 
 
-def probe_av(path: Path, name: str) -> AvProbe:
+def probe_av(path: Path, name: str, label: str | None = None) -> AvProbe:
     import av
 
     try:
@@ -42,7 +42,7 @@ def probe_av(path: Path, name: str) -> AvProbe:
     except av.error.FFmpegError as exc:
         if _mp4_without_moov(path):
             raise rejected.missing_index(name) from exc
-        raise rejected.not_media(name) from exc
+        raise (rejected.damaged(name, label) if label else rejected.not_media(name)) from exc
     with container:
         videos = [s for s in container.streams.video if not (int(s.disposition) & _ATTACHED_PIC)]
         audios = list(container.streams.audio)

@@ -60,7 +60,7 @@ def _open(src: Path, sniffed: Sniffed, name: str, max_pixels: int) -> tuple[Imag
         size = declared_size(src, sniffed.mime)
         if size is not None and size[0] * size[1] > max_pixels:
             raise rejected.bomb(name, size[0], size[1], max_pixels)
-        image = _open_pillow(src, name, max_pixels)
+        image = _open_pillow(src, name, max_pixels, sniffed.label)
         try:
             exif = image.getexif()
             orientation = int(exif.get(_ORIENTATION, 1) or 1)
@@ -113,7 +113,7 @@ def _normalise(
     return NormalisedPhoto(out, mime, image.width, image.height, capture_time)
 
 
-def _open_pillow(src: Path, name: str, max_pixels: int) -> Image.Image:
+def _open_pillow(src: Path, name: str, max_pixels: int, label: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
             # our own header check above is the bomb guard; Pillow's global one only warns here
@@ -124,7 +124,7 @@ def _open_pillow(src: Path, name: str, max_pixels: int) -> Image.Image:
             "bomb", f"{name} is too big to open safely — please send a smaller version."
         ) from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise rejected.not_media(name) from exc
+        raise rejected.damaged(name, label) from exc
     w, h = image.size
     if w * h > max_pixels or w < 1 or h < 1:
         image.close()
@@ -139,7 +139,8 @@ def _open_heif(src: Path, name: str, max_pixels: int) -> tuple[Image.Image, byte
         heif = pillow_heif.open_heif(src, convert_hdr_to_8bit=True)
     except (ValueError, OSError, RuntimeError) as exc:
         raise rejected.Rejected(
-            "unsupported", f"{name} is a HEIC/HEIF photo this build can't read — please send it as JPEG."
+            "unsupported",
+            f"{name} is a HEIC/HEIF photo this build can't read (or it is damaged) — please send it as JPEG.",
         ) from exc
     w, h = heif.size
     if w * h > max_pixels:

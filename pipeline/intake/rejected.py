@@ -32,6 +32,13 @@ def not_media(name: str) -> Rejected:
     )
 
 
+def damaged(name: str, label: str) -> Rejected:
+    """The first bytes say what it is, but no decoder can read the rest."""
+    return Rejected(
+        "corrupt", f"{name} looks like a {label} but is damaged and can't be opened — please send it again."
+    )
+
+
 def truncated(name: str) -> Rejected:
     return Rejected("truncated", f"{name} is cut off (incomplete download?) — please send it again.")
 

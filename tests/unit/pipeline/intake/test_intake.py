@@ -221,3 +221,29 @@ async def test_animated_gif_falls_back_to_its_first_frame_without_ffmpeg(tmp_pat
     settings = PipelineSettings(work_dir=tmp_path / "w", ffmpeg=str(tmp_path / "no-such-ffmpeg"))
     (item,) = (await intake_files([_gif(tmp_path / "moving.gif", 4)], settings)).accepted
     assert item.kind == MediaKind.PHOTO and (item.width, item.height) == (64, 48)
+
+
+async def test_garbage_behind_real_magic_bytes_is_rejected_cleanly(
+    tmp_path: Path, pipeline_settings: PipelineSettings
+) -> None:
+    rng = np.random.default_rng(7)
+    heads = {
+        "fake.jpg": b"\xff\xd8\xff\xe0",
+        "fake.png": b"\x89PNG\r\n\x1a\n",
+        "fake.gif": b"GIF89a",
+        "fake.heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
+        "fake.mp4": b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2",
+        "fake.ogg": b"OggS\x00\x02",
+        "fake.mp3": b"ID3\x04\x00",
+        "fake.webp": b"RIFF\x10\x00\x00\x00WEBPVP8 ",
+    }
+    files = []
+    for name, head in heads.items():
+        path = tmp_path / name
+        path.write_bytes(head + rng.integers(0, 256, 4000, dtype=np.uint8).tobytes())
+        files.append(path)
+    report = await intake_files(files, pipeline_settings)
+    assert not report.accepted
+    assert sorted(r.name for r in report.rejected) == sorted(heads)
+    for r in report.rejected:
+        assert r.reason.startswith(r.name) and "—" in r.reason
