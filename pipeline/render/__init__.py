@@ -25,13 +25,14 @@ __all__ = [
     "render_chunk",
     "render_movie",
     "render_poster",
+    "render_sound",
     "render_storyboard",
 ]
 
 
 def __getattr__(name: str) -> Any:
     # the heavy modules (cv2, numpy) load on first use, so importing the package stays cheap
-    if name in {"render_movie", "render_poster"}:
+    if name in {"render_movie", "render_poster", "render_sound"}:
         from pipeline.render import movie
 
         return getattr(movie, name)

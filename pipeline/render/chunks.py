@@ -153,12 +153,15 @@ async def render_chunk(
     settings: PipelineSettings,
     index: int,
     *,
-    work_dir: Path,
+    work_dir: Path | None = None,
     params: EncodeParams | None = None,
     on_progress: Fraction | None = None,
 ) -> tuple[Path, bool]:
-    """Render chunk `index` (video only) into work_dir; returns (path, reused_from_cache)."""
+    """Render chunk `index` (video only) into work_dir (default: spec.work_dir, else the
+    settings' renders dir); returns (path, reused_from_cache). Any machine with the media can
+    run it: the result depends only on the plan, the media and the spec."""
     params = params or encode_params(plan, spec)
+    work_dir = work_dir or spec.work_dir or settings.renders_dir / "chunks"
     chunk = plan_chunks(plan, spec)[index]
     out = work_dir / f"chunk-{chunk_key(plan, library, params, chunk)}.mp4"
     if out.is_file() and out.stat().st_size > 0:

@@ -71,6 +71,37 @@ def _audio_key(plan: EditPlan, library: Library, spec: RenderSpec, params: Encod
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
+async def render_sound(
+    plan: EditPlan,
+    library: Library,
+    spec: RenderSpec,
+    settings: PipelineSettings,
+    *,
+    work: Path,
+    params: EncodeParams | None = None,
+) -> Path:
+    """The movie's whole sound track as AAC in `work` (cached by its inputs), for `join_chunks`."""
+    params = params or encode_params(plan, spec)
+    path = work / f"audio-{_audio_key(plan, library, spec, params)}.m4a"
+    if path.is_file() and path.stat().st_size > 0:
+        return path
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.m4a")
+    try:
+        await render_audio(
+            plan,
+            library,
+            settings.ffmpeg_exe(),
+            tmp,
+            target_lufs=spec.loudness_lufs,
+            bitrate=str(params.audio_bitrate),
+        )
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 async def render_movie(
     plan: EditPlan,
     library: Library,
@@ -80,14 +111,11 @@ async def render_movie(
 ) -> RenderResult:
     started = time.monotonic()
     check_plan(plan, library)
-    ffmpeg = settings.ffmpeg_exe()
     factor = 1.0
     with _work_dir(spec) as work:
         for attempt in range(SIZE_RETRIES + 1):
             params = encode_params(plan, spec, size_factor=factor)
-            rendered, reused = await _render_once(
-                plan, library, spec, settings, params, work, ffmpeg, progress
-            )
+            rendered, reused = await _render_once(plan, library, spec, settings, params, work, progress)
             size = spec.output.stat().st_size
             if spec.target_size_bytes is None or size <= spec.target_size_bytes or attempt == SIZE_RETRIES:
                 break
@@ -104,21 +132,13 @@ async def render_movie(
 
 async def _render_once(
     plan: EditPlan, library: Library, spec: RenderSpec, settings: PipelineSettings, params: EncodeParams,
-    work: Path, ffmpeg: str, progress: ProgressFn,
+    work: Path, progress: ProgressFn,
 ) -> tuple[int, int]:  # fmt: skip
     chunks = plan_chunks(plan, spec)
     total = sum(c.end_frame - c.start_frame for c in chunks)
-    audio_path = work / f"audio-{_audio_key(plan, library, spec, params)}.m4a"
 
     async def audio() -> Path:
-        if audio_path.is_file() and audio_path.stat().st_size > 0:
-            return audio_path
-        tmp = audio_path.with_name(f".{audio_path.stem}.tmp.m4a")
-        await render_audio(
-            plan, library, ffmpeg, tmp, target_lufs=spec.loudness_lufs, bitrate=str(params.audio_bitrate)
-        )
-        tmp.replace(audio_path)
-        return audio_path
+        return await render_sound(plan, library, spec, settings, work=work, params=params)
 
     # the sound renders alongside the first chunks: it is small next to the video work
     audio_task = asyncio.ensure_future(audio())

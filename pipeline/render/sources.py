@@ -25,6 +25,7 @@ from pipeline.models import Box, Motion, PhotoAnalysis
 # covering the frame would throw away more than this share of the picture.
 MAX_COVER_LOSS = 0.45
 DEFAULT_ZOOM = 1.08
+FACE_MARGIN = 0.03
 FILL_DARKEN = 0.55
 
 
@@ -56,18 +57,33 @@ def default_motion(src_w: int, src_h: int, out_w: int, out_h: int, analysis: Pho
     target = analysis.salient if analysis and analysis.salient else None
     if target is not None:
         cx, cy = target.x + target.w / 2, target.y + target.h / 2
+    faces = analysis.faces if analysis else ()
+    if faces:  # every face, with a margin, must stay in the frame for the whole move
+        fx0 = min(f.x for f in faces) - FACE_MARGIN
+        fy0 = min(f.y for f in faces) - FACE_MARGIN
+        fx1 = max(f.x + f.w for f in faces) + FACE_MARGIN
+        fy1 = max(f.y + f.h for f in faces) + FACE_MARGIN
+        cx, cy = (fx0 + fx1) / 2, (fy0 + fy1) / 2
 
     def box_at(zoom: float) -> Box:
         bw, bh = w / zoom, h / zoom
         x = min(max(cx - bw / 2, min(0.0, 1 - bw)), max(0.0, 1 - bw))
         y = min(max(cy - bh / 2, min(0.0, 1 - bh)), max(0.0, 1 - bh))
+        if faces:  # slide (within the photo) until the faces are inside
+            x = min(max(x, fx1 - bw), fx0) if bw >= fx1 - fx0 else x
+            y = min(max(y, fy1 - bh), fy0) if bh >= fy1 - fy0 else y
+            x = min(max(x, min(0.0, 1 - bw)), max(0.0, 1 - bw))
+            y = min(max(y, min(0.0, 1 - bh)), max(0.0, 1 - bh))
         if bw > 1:
             x = (1 - bw) / 2
         if bh > 1:
             y = (1 - bh) / 2
         return Box(x=x, y=y, w=bw, h=bh)
 
-    return Motion(start=box_at(1.0), end=box_at(DEFAULT_ZOOM))
+    zoom = DEFAULT_ZOOM
+    if faces:  # don't push in past the faces
+        zoom = max(1.0, min(zoom, w / max(1e-3, fx1 - fx0), h / max(1e-3, fy1 - fy0)))
+    return Motion(start=box_at(1.0), end=box_at(zoom))
 
 
 def load_rgb(path: Path, max_side: int | None = None) -> np.ndarray:

@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.models import Box, EditPlan, MediaKind, Motion, RenderSpec, Segment
+from pipeline.models import Box, EditPlan, MediaKind, Motion, PhotoAnalysis, RenderSpec, Segment
 from pipeline.render import render_movie
-from pipeline.render.sources import PhotoShot, frame_bytes, planes
+from pipeline.render.sources import PhotoShot, default_motion, frame_bytes, planes
 from pipeline.settings import PipelineSettings
 from tests.conftest import TinyMedia
 from tests.unit.pipeline.render.conftest import library_of, media_item
@@ -98,3 +98,19 @@ def test_pan_moves_smoothly_at_sub_pixel_steps(tiny_media: TinyMedia) -> None:
     mean = float(np.mean(steps))
     assert abs(mean - 0.37) < 0.06, steps  # it moves as planned...
     assert max(abs(s - mean) for s in steps) < 0.05, steps  # ...at an even pace (zoompan: ~0.5 px off)
+
+
+def test_default_framing_keeps_faces_in_a_vertical_frame() -> None:
+    """No motion in the plan: the renderer's own push-in keeps every face inside 9:16, start to end."""
+    faces = (Box(x=0.05, y=0.3, w=0.1, h=0.15), Box(x=0.22, y=0.35, w=0.1, h=0.15))
+    analysis = PhotoAnalysis(
+        media_id="x", width=1000, height=1300, sharpness=1, brightness=0.5, exposure=1, colourfulness=1, faces=faces,
+        salient=Box(x=0.6, y=0.4, w=0.2, h=0.2),
+    )  # fmt: skip
+    motion = default_motion(1000, 1300, 1080, 1920, analysis)
+    assert motion.start.w < 1 and motion.end.w < motion.start.w  # a real crop and a push-in
+    for box in (motion.start, motion.end):
+        assert abs(box.w * 1000 / (box.h * 1300) - 1080 / 1920) < 1e-6
+        for f in faces:
+            assert box.x <= f.x and f.x + f.w <= box.x + box.w
+            assert box.y <= f.y and f.y + f.h <= box.y + box.h
