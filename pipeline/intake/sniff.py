@@ -14,19 +14,8 @@ Family = Literal["image", "heif", "gif", "av", "audio", "unknown"]
 HEAD_BYTES = 64
 
 # ISO-BMFF brands that mean a still image (HEIF/HEIC/AVIF) rather than a movie
-_HEIF_BRANDS = {
-    b"heic",
-    b"heix",
-    b"heim",
-    b"heis",
-    b"hevc",
-    b"hevx",
-    b"mif1",
-    b"msf1",
-    b"avif",
-    b"avis",
-    b"mif2",
-}
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"mif2"}
+_AVIF_BRANDS = {b"avif", b"avis"}  # AV1 stills: Pillow decodes these (the pillow-heif wheel cannot)
 _AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B "}
 
 
@@ -86,8 +75,10 @@ def _sniff_ftyp(head: bytes) -> Sniffed:
     # compatible brands follow the minor version, up to the end of the box (or what we read)
     compat = [head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)]
     brands = {major, *compat}
+    if major in _AVIF_BRANDS:
+        return Sniffed("image", "image/avif", "AVIF photo")
     if major in _HEIF_BRANDS or (brands & _HEIF_BRANDS and not brands & {b"isom", b"mp41", b"mp42", b"qt  "}):
-        return Sniffed("heif", "image/heic" if major != b"avif" else "image/avif", "HEIC/HEIF photo")
+        return Sniffed("heif", "image/heic", "HEIC/HEIF photo")
     if major in _AUDIO_BRANDS:
         return Sniffed("av", "audio/mp4", "M4A audio")
     if major == b"qt  ":

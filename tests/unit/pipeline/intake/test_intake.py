@@ -247,3 +247,19 @@ async def test_garbage_behind_real_magic_bytes_is_rejected_cleanly(
     assert sorted(r.name for r in report.rejected) == sorted(heads)
     for r in report.rejected:
         assert r.reason.startswith(r.name) and "—" in r.reason
+
+
+async def test_avif_photo_is_read_and_turned_upright(
+    tmp_path: Path, pipeline_settings: PipelineSettings
+) -> None:
+    from PIL import features
+
+    if not features.check("avif"):
+        pytest.skip("this Pillow has no AVIF support")
+    jpeg = _exif_photo(tmp_path / "src.jpg", orientation=6)
+    avif = tmp_path / "phone_shot.avif"
+    with Image.open(jpeg) as img:
+        img.save(avif, "AVIF", exif=img.getexif(), quality=90)
+    (item,) = (await intake_files([avif], pipeline_settings)).accepted
+    assert item.kind == MediaKind.PHOTO and item.mime == "image/jpeg"
+    assert (item.width, item.height) == (60, 120)
