@@ -189,7 +189,7 @@ async def _send_fit(ctx: Ctx, version: Version, target: int, caption: str | None
         return
     size = path.stat().st_size
     if size > limit:  # the renderer's floor was still too big
-        await _cannot_fit(ctx, version, target, size)
+        await _cannot_fit(ctx, version, target, size, copy=True)
         return
     poster = await _fetch(ctx, version.poster_key) if version.poster_key else None
     note = f"A smaller copy ({texts.mb(size)}) to fit this chat's {texts.mb(limit)} upload limit."
@@ -201,18 +201,21 @@ async def _send_fit(ctx: Ctx, version: Version, target: int, caption: str | None
     try:
         mid = await ctx.deps.outbox.send(movie)
     except UploadTooLarge:
-        await _cannot_fit(ctx, version, target, size)
+        await _cannot_fit(ctx, version, target, size, copy=True)
         return
     await _link(ctx, mid, version.number, "movie")
 
 
-async def _cannot_fit(ctx: Ctx, version: Version, target: int, size: int) -> None:
-    n, limit = version.number, fit_limit(target)
+async def _cannot_fit(ctx: Ctx, version: Version, target: int, size: int, *, copy: bool = False) -> None:
+    """`copy`: `size` is that of a smaller copy that came out too big (not the full movie)."""
+    n, limit, duration = version.number, fit_limit(target), version.duration or 0.0
     seconds = longest_fitting(target)
-    shorter = f" or /settings duration {seconds}" if seconds >= 5 else ""
+    if copy and size > 0:  # the renderer's real floor for this movie beats the estimate
+        seconds = min(seconds, int(duration * target / size))
+    shorter = f" or /settings duration {seconds}" if 5 <= seconds < duration else ""
     await ctx.say(
-        f"v{n} ({texts.seconds(version.duration or 0.0)}, {texts.mb(size)}) is over this chat's "
-        f"{texts.mb(limit)} upload limit, and even a smaller copy can't fit: the movie is too long for it."
+        f"v{n} is {texts.mb(size)}, over this chat's {texts.mb(limit)} upload limit, and even a smaller "
+        f"copy of a {texts.seconds(duration)} movie can't fit."
         f"{await _full_link(ctx, version)} Say “shorter”{shorter} for one I can send here."
     )
 

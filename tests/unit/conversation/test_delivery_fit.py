@@ -6,7 +6,6 @@ in tests/unit/pipeline; one slow test here runs it end to end)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,56 +14,10 @@ import pytest
 from conversation.actions import Say, SendMovie, ShowProgress
 from conversation.fit import fit_key, fit_target
 from conversation.settings import CoreSettings
-from pipeline.models import EditPlan, Library, ProgressFn, RenderResult, RenderSpec, no_progress
 from tests.unit.conversation.chatkit import Chat, ann, message_id_of
-from tests.unit.conversation.standin import StandInPipeline
+from tests.unit.conversation.fit_standin import FitStandIn
 
 LIMIT = 200_000  # bytes: the full 4 s stand-in movie (~600 KB) is over it, a smaller copy fits
-
-
-class FitStandIn(StandInPipeline):
-    """Renders a real H.264/AAC MP4: near-lossless normally, bitrate-capped at 160x90 when the spec
-    has a target size (like the real renderer, which steps the resolution down for tight targets)."""
-
-    def __init__(self, ffmpeg: str) -> None:
-        super().__init__()
-        self.ffmpeg = ffmpeg
-        self.targets: list[int | None] = []
-        self.honour_target = True  # False: the "smaller" copy comes out as big as the full one
-        self.fail_fit = False
-
-    def render_spec(
-        self, plan: EditPlan, output: Path, *, draft: bool = False, target_size_bytes: int | None = None
-    ) -> RenderSpec:
-        spec = super().render_spec(plan, output, draft=draft)
-        return spec.model_copy(update={"target_size_bytes": target_size_bytes})
-
-    async def render(
-        self, plan: EditPlan, library: Library, spec: RenderSpec, progress: ProgressFn = no_progress
-    ) -> RenderResult:
-        self.targets.append(spec.target_size_bytes)
-        await progress("rendering", 0.1)
-        if self.fail_fit and spec.target_size_bytes is not None:
-            raise RuntimeError("encoder exploded")
-        seconds = plan.duration
-        quality: list[str] = ["-crf", "12", "-c:a", "aac"]
-        if spec.target_size_bytes is not None and self.honour_target:
-            total = spec.target_size_bytes * 8 * 0.8 / seconds
-            video = int(total - 48_000)
-            quality = ["-vf", "scale=160:90", "-b:v", str(video), "-maxrate", str(video),
-                       "-bufsize", str(video // 2), "-c:a", "aac", "-b:a", "48k"]  # fmt: skip
-        cmd = [
-            self.ffmpeg, "-nostdin", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size={spec.width}x{spec.height}:rate=25:duration={seconds}",
-            "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", *quality,
-            "-shortest", "-movflags", "+faststart", str(spec.output),
-        ]  # fmt: skip
-        proc = await asyncio.create_subprocess_exec(*cmd)
-        assert await proc.wait() == 0
-        await progress("rendering", 0.9)
-        return RenderResult(path=spec.output, duration=seconds, width=spec.width, height=spec.height,
-                            size_bytes=spec.output.stat().st_size)  # fmt: skip
 
 
 def probe(path: Path) -> dict[str, Any]:
@@ -163,7 +116,12 @@ async def test_a_movie_too_long_for_the_limit_gets_a_plain_answer_without_a_rend
     await _make(chat, tiny_media)
     assert not chat.movies()
     said = chat.last_say()
-    assert "v1 (4 s" in said and "even a smaller copy can't fit" in said and "“shorter”" in said
+    assert (
+        "v1 is" in said
+        and "a 4 s movie" in said
+        and "even a smaller copy of a 4 s movie can't fit" in said
+        and "“shorter”" in said
+    )
     assert "file://" not in said
     assert chat.pipeline.targets == [None]  # type: ignore[attr-defined]  # no pointless render
     project = await chat.store.project_for_chat(chat.ref.key)
@@ -176,7 +134,8 @@ async def test_a_smaller_copy_that_still_does_not_fit_is_not_posted(fitchat: Cha
     chat.outbox.upload_limit = LIMIT
     await _make(chat, tiny_media)
     assert not chat.movies()
-    assert "even a smaller copy can't fit" in chat.last_say()
+    said = chat.last_say()
+    assert "even a smaller copy of a 4 s movie can't fit" in said and "/settings duration" not in said
     assert chat.pipeline.targets == [None, fit_target(LIMIT)]  # type: ignore[attr-defined]
 
 
@@ -250,3 +209,16 @@ async def test_the_real_renderer_makes_the_smaller_copy(
         assert abs(got["duration"] - want["duration"]) <= 0.1
     finally:
         await chat.close()
+
+
+async def test_a_long_movie_gets_a_duration_that_would_fit(fitchat: Chat, tiny_media: Any) -> None:
+    chat = fitchat
+    chat.outbox.upload_limit = LIMIT
+    await chat.send(ann, "/new Long")
+    await chat.upload(ann, *[tiny_media.photo(f"l{i}.jpg", seed=i) for i in range(2)])
+    await chat.send(ann, "make it 20 seconds")
+    await chat.settle()
+    assert not chat.movies()
+    said = chat.last_say()
+    assert "a 20 s movie can't fit" in said and "/settings duration 9" in said  # 190 KB at ~20 KB/s
+    assert chat.pipeline.targets == [None]  # type: ignore[attr-defined]
