@@ -78,10 +78,8 @@ async def test_dev_corpus_45s_16x9_and_9x16(dev_library: Library) -> None:
 
 
 @pytest.mark.slow
-async def test_dev_corpus_refine_raises_a_damaged_plans_score(
-    corpus_dev: Path, pipeline_settings: PipelineSettings
-) -> None:
-    lib = await _analysed(corpus_dev, pipeline_settings)
+async def test_dev_corpus_refine_raises_a_damaged_plans_score(dev_library: Library) -> None:
+    lib = dev_library
     plan = await plan_edit(PlanRequest(duration=45), lib)
     # damage it: every cut 0.2 s late and a blurry photo forced into a long shot
     segs = []
