@@ -32,6 +32,7 @@ from conversation.ports import JobRequest, JobUpdate
 from pipeline.errors import UserFacingError
 from pipeline.models import EditPlan, Frozen, Library, ProgressFn, RenderResult, RenderSpec
 from workers.events import EVENTS_STREAM, publish
+from workers.lease import held_lease
 from workers.logcontext import job_context
 from workers.queue import CANCEL_PREFIX, RENDER_QUEUE
 from workers.queue import FANOUT_PREFIX as STATE_PREFIX
@@ -142,9 +143,11 @@ async def render_chunk(
         # the joiner's "done"/"failed": the parent's final slot of the sequence
         await send(update.model_copy(update={"seq": base + TRY_STRIDE - 1}))
 
+    lease = held_lease(redis, str(ctx.get("job_id", "")), config.lease_seconds)
     with job_context(job_id=parent_job_id, project_id=project_id, chat_key=chat_key):
         try:
-            return await _render_chunk(ctx, request, index, run, send, report, base)
+            async with lease:
+                return await _render_chunk(ctx, request, index, run, send, report, base)
         except (TransientJobError, ConnectionError) as exc:
             if job_try < config.max_tries:
                 raise Retry(defer=min(300.0, config.retry_base_seconds * 2 ** (job_try - 1))) from exc

@@ -30,6 +30,7 @@ from conversation.models import Job
 from conversation.ports import JobRequest, JobUpdate
 from workers.events import EVENTS_STREAM, publish
 from workers.fanout import fanout_render
+from workers.lease import renew_lease
 from workers.logcontext import job_context
 from workers.queue import CANCEL_PREFIX
 
@@ -151,7 +152,7 @@ async def _supervise(
         await final("failed", TRANSIENT_MESSAGE)
         return "failed"
     await _mirror_start(deps, request, job_try)
-    lease = asyncio.create_task(_hold_lease(redis, job_id, config.lease_seconds))
+    lease = asyncio.create_task(renew_lease(redis, in_progress_key_prefix + job_id, config.lease_seconds))
     timeout = config.timeout_for(kind)
     try:
         async with asyncio.timeout(timeout):
@@ -198,15 +199,6 @@ async def _supervise(
         return "failed"
     finally:
         lease.cancel()
-
-
-async def _hold_lease(redis: Any, job_id: str, lease_seconds: float) -> None:
-    """Shorten arq's in-progress key to a renewed lease: a dead worker's job frees up quickly."""
-    key = in_progress_key_prefix + job_id
-    while True:
-        with contextlib.suppress(Exception):
-            await redis.pexpire(key, int(lease_seconds * 1000))
-        await asyncio.sleep(lease_seconds / 3)
 
 
 async def _mirror_start(deps: JobDeps, request: JobRequest, job_try: int) -> None:

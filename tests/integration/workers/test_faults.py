@@ -75,6 +75,7 @@ async def test_sigkilled_worker_mid_render_another_finishes_once(
     finally:
         if first.poll() is None:
             first.kill()
+            first.wait(10)
     done_before = log.read_text().count("\n")
     assert done_before < 6 and bot.movies() == []
 
@@ -84,6 +85,7 @@ async def test_sigkilled_worker_mid_render_another_finishes_once(
     finally:
         if second.poll() is None:
             second.kill()
+            second.wait(10)
     await bot.wait_for(lambda: len(bot.movies()) == 1, timeout=30)
     await asyncio.sleep(0.5)  # room for a duplicate to show up, if there were one
     assert len(bot.movies()) == 1 and bot.movies()[0].version == 1
@@ -119,6 +121,7 @@ async def test_sigkilled_worker_mid_fanout_chunks_are_not_redone(
     finally:
         if first.poll() is None:
             first.kill()
+            first.wait(10)
     before = log.read_text().split()
     assert 3 <= len(before) < 8
 
@@ -128,6 +131,7 @@ async def test_sigkilled_worker_mid_fanout_chunks_are_not_redone(
     finally:
         if second.poll() is None:
             second.kill()
+            second.wait(10)
     await bot.wait_for(lambda: len(bot.movies()) == 1, timeout=30)
     await asyncio.sleep(0.5)
     assert len(bot.movies()) == 1
