@@ -13,6 +13,7 @@ import pytest
 from tests.fakes.discord_server import FakeDiscord
 from tests.integration.discord.conftest import running_bot
 from tests.integration.discord.world import Mp4Pipeline, World, probe
+from tests.unit.conversation.fit_standin import FitStandIn
 
 
 @pytest.fixture
@@ -124,12 +125,14 @@ async def test_a_group_makes_refines_and_votes_on_a_movie_in_discord(
     assert [m["id"] for m in fake.bot_messages(fake.channel_id)] == [new["original"]]  # only the thread link
 
 
-async def test_a_movie_over_the_upload_limit_is_not_attached(
-    world: World, tiny_media: Any, tmp_path: Path
+async def test_a_movie_over_the_upload_limit_is_shrunk_to_fit(
+    tmp_path: Path, ffmpeg: str, tiny_media: Any
 ) -> None:
-    """The adapter refuses to post what Discord would refuse and tells the core, which answers
-    (today: the full movie as a link from the media store) instead of losing the reply."""
-    fake = await FakeDiscord(upload_limit=20_000).start()
+    """The adapter refuses to post what Discord would refuse and tells the core, which has a
+    smaller copy of the same version rendered under the guild's limit and posts that instead."""
+    limit = 300_000  # the full 6 s movie (~1 MB) is over it; a smaller copy fits
+    world = World(tmp_path / "world", FitStandIn(ffmpeg))
+    fake = await FakeDiscord(upload_limit=limit).start()
     try:
         async with running_bot(fake, world.factory, tmp_path / "downloads"):
             new = await fake.slash(fake.owner, fake.channel_id, "new", {"title": "Big one"})
@@ -143,15 +146,30 @@ async def test_a_movie_over_the_upload_limit_is_not_attached(
             )
             await fake.wait_for(lambda: said(fake, where, "Got 3"), what="the photos taken")
             await fake.user_message(fake.owner, where, "/make")
-            await fake.wait_for(
-                lambda: said(fake, where, "over this chat"), timeout=60, what="the too-big answer"
+            movie = await fake.wait_for(
+                lambda: movie_message(fake, where, 1), timeout=90, what="the smaller movie"
             )
             await world.settle()
-        (answer,) = said(fake, where, "over this chat")
-        assert "v1 is" in answer and "file://" in answer  # the local store's link to the full movie
-        assert movie_message(fake, where, 1) is None
-        posted = [blob for files in fake.files.values() for _, blob in files]
-        assert all(len(blob) <= 20_000 for blob in posted)  # nothing over the limit was sent
+        (blob,) = [b for _, b in fake.files[movie["id"]]]
+        assert len(blob) <= limit and "smaller copy" in movie["content"].lower()
+        (job, *_) = await world.store.list_jobs()
+        version = await world.store.get_version(job.project_id, 1)  # the full movie stays v1's
+        assert version is not None and version.render_key and (version.size_bytes or 0) > limit
+        full = await world.media.get(version.render_key, tmp_path / "full")
+        got, want = probe(blob, tmp_path), probe(full.read_bytes(), tmp_path)
+        assert got["video"] == "h264" and abs(got["duration"] - want["duration"]) <= 0.1
+        assert said(fake, where, "v1: smaller copy ready")  # the progress message, edited in place
+        assert not said(fake, where, "file://")  # a local store's link is no use to the guild
+        movies = [
+            n
+            for m in fake.bot_messages(where)
+            for n, _ in fake.files.get(m["id"], [])
+            if n.startswith("movie")
+        ]
+        assert movies == ["movie-v1.mp4"]  # posted once
+        posted = [b for files in fake.files.values() for _, b in files]
+        assert all(len(b) <= limit for b in posted)  # nothing over the limit was sent
         assert not any(s == 413 for _, _, s in fake.requests)  # refused before upload, not by Discord
     finally:
         await fake.stop()
+        await world.close()
