@@ -173,10 +173,8 @@ class Library(Frozen):
     duplicate_groups: tuple[tuple[str, ...], ...] = ()
 
     def tags_of(self, media_id: str) -> tuple[str, ...]:
-        for table in (self.photos, self.videos, self.music):
-            if media_id in table:
-                return table[media_id].tags  # type: ignore[attr-defined, no-any-return]
-        return ()
+        analysis = self.photos.get(media_id) or self.videos.get(media_id) or self.music.get(media_id)
+        return analysis.tags if analysis is not None else ()
 
 
 # --------------------------------------------------------------------------- planning
