@@ -14,6 +14,7 @@ rounds + 1 so the last refinement is still judged.
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from pipeline.api import Brain, Pipeline, PlanOutcome
 
 APP = "memory-movie"
+REVIEW_KEY = "ai_review"
+REVIEW_TIMEOUT = 120.0  # seconds for the review agent, retries included
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Workspace:
     candidate: EditPlan | None = None
     critiques: list[Critique] = field(default_factory=list)
     refinements: int = 0
+    review_prompt: str = ""
     render: RenderResult | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -75,6 +79,9 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
     base: Any = agents.BaseAgent
 
     from pipeline.api import GOOD_ENOUGH
+    from pipeline.intelligence import prompts
+    from pipeline.intelligence.brain import combine_review, review_request
+    from pipeline.intelligence.schemas import CritiqueDraft
 
     def event(ctx: Any, author: str, text: str, *, escalate: bool = False, **state: Any) -> Any:
         return adk_events.Event(
@@ -110,9 +117,29 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
                         shots=len(ws.plan.segments), planner=ws.plan.planner)  # fmt: skip
 
     class Evaluate(base):
+        """Objective metrics, plus (with Gemini) the model's review from the `ai_review` LlmAgent."""
+
         async def _run_async_impl(self, ctx: Any) -> AsyncGenerator[Any, None]:
             assert ws.library is not None and ws.candidate is not None
-            verdict = await ws.brain.critique(ws.candidate, ws.library)
+            if not self.sub_agents:
+                verdict = await ws.brain.critique(ws.candidate, ws.library)
+            else:
+                metrics = await ws.brain.metrics(ws.candidate, ws.library)  # type: ignore[attr-defined]
+                ws.review_prompt = review_request(ws.candidate, metrics)
+                review = None
+                try:
+                    async with asyncio.timeout(REVIEW_TIMEOUT):
+                        async for ev in self.sub_agents[0].run_async(ctx):
+                            yield ev
+                            if ev.actions.state_delta.get(REVIEW_KEY) is not None:
+                                review = CritiqueDraft.model_validate(ev.actions.state_delta[REVIEW_KEY])
+                    if review is None:
+                        raise ValueError("the review agent gave no verdict")
+                except Exception as e:  # noqa: BLE001 - any failure of the model step falls back to the metrics
+                    ws.brain.note_fallback("the review", e)  # type: ignore[attr-defined]
+                    verdict = metrics
+                else:
+                    verdict = combine_review(metrics, review)
             collect_notes()
             if ws.critiques and verdict.score <= ws.critiques[-1].score:
                 ws.candidate = ws.plan  # refinement stopped helping: keep the better cut
@@ -148,12 +175,26 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
                 ctx, self.name, f"rendered {ws.render.path.name} ({ws.render.duration:.1f} s)", rendered=True
             )
 
+    reviewer: list[Any] = []
+    review_model = getattr(ws.brain, "review_model", None)
+    if review_model is not None:  # the Gemini step of the loop is a real LlmAgent
+        reviewer.append(
+            agents.LlmAgent(
+                name="ai_review",
+                model=review_model(),
+                # a provider, not a template: the plan's JSON has braces ADK would try to fill in
+                instruction=lambda _ctx: f"{prompts.CRITIC}\n\n{ws.review_prompt}",
+                include_contents="none",
+                output_schema=CritiqueDraft,
+                output_key=REVIEW_KEY,
+            )
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         loop = agents.LoopAgent(
             name="critique_loop",
             max_iterations=rounds + 1,
-            sub_agents=[Evaluate(name="evaluate"), Refine(name="refine")],
+            sub_agents=[Evaluate(name="evaluate", sub_agents=reviewer), Refine(name="refine")],
         )
         return agents.SequentialAgent(
             name="memory_movie",

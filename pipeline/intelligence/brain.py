@@ -4,6 +4,7 @@ fallback for every step. Any Gemini failure costs that step only, and leaves a n
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from pipeline.edits import EditCommand, apply_edits
@@ -101,13 +102,11 @@ class GeminiBrain:
 
     async def critique(self, plan: EditPlan, library: Library) -> Critique:
         library = await self.analyse(library)
-        metrics = await self.offline.critique(plan, library)
+        metrics = await self.metrics(plan, library)
         try:
             review = await self.client.generate(
                 CritiqueDraft,
-                [
-                    f"PLAN:\n{plan_summary(plan)}\n\nMETRICS:\n{metrics.parts}\n\nREQUEST:\n{fence(plan.request.prompt)}"
-                ],
+                [review_request(plan, metrics)],
                 system=prompts.CRITIC,
                 purpose="critique",
                 project_id=self.project_id,
@@ -115,14 +114,35 @@ class GeminiBrain:
         except GeminiError as e:
             self._fallback("the review", e)
             return metrics
-        ai = min(1.0, max(0.0, review.score))
-        issues = tuple(i.strip()[:200] for i in review.issues if i.strip())[:5]
-        return Critique(
-            score=round((1 - AI_WEIGHT) * metrics.score + AI_WEIGHT * ai, 4),
-            parts={**metrics.parts, "ai_review": round(ai, 4)},
-            issues=(*issues, *metrics.issues),
-            critic="gemini+metrics",
+        return combine_review(metrics, review)
+
+    async def metrics(self, plan: EditPlan, library: Library) -> Critique:
+        """The objective critic alone (the evaluation agent adds the model's review to it)."""
+        return await self.offline.critique(plan, await self.analyse(library))
+
+    def note_fallback(self, step: str, error: Exception) -> None:
+        self._fallback(step, error)
+
+    def review_model(self) -> Any:
+        """The ADK model for the evaluation LlmAgent (agents.py): same key, stub URL and backoff."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from google.adk.models.google_llm import Gemini
+        from google.genai import types
+
+        assert self.settings.gemini_api_key is not None
+        model = Gemini(
+            model=self.settings.gemini_model,
+            base_url=self.settings.gemini_base_url,
+            client_kwargs={"api_key": self.settings.gemini_api_key.get_secret_value()},
+            retry_options=types.HttpRetryOptions(
+                attempts=self.client.max_attempts,
+                initial_delay=self.client.base_delay,
+                max_delay=self.client.max_delay,
+                http_status_codes=[408, 429, 500, 502, 503, 504],
+            ),
         )
+        return model
 
     async def refine(self, plan: EditPlan, critique: Critique, library: Library) -> EditPlan:
         library = await self.analyse(library)
@@ -183,6 +203,24 @@ class GeminiBrain:
             music_ids=songs,
             current_music=plan.music.media_id if plan.music else None,
         )
+
+
+def review_request(plan: EditPlan, metrics: Critique) -> str:
+    return (
+        f"PLAN:\n{plan_summary(plan)}\n\nMETRICS:\n{metrics.parts}\n\nREQUEST:\n{fence(plan.request.prompt)}"
+    )
+
+
+def combine_review(metrics: Critique, review: CritiqueDraft) -> Critique:
+    """The objective metrics with the model's review folded in (never more than AI_WEIGHT)."""
+    ai = min(1.0, max(0.0, review.score))
+    issues = tuple(i.strip()[:200] for i in review.issues if i.strip())[:5]
+    return Critique(
+        score=round((1 - AI_WEIGHT) * metrics.score + AI_WEIGHT * ai, 4),
+        parts={**metrics.parts, "ai_review": round(ai, 4)},
+        issues=(*issues, *metrics.issues),
+        critic="gemini+metrics",
+    )
 
 
 def _digest(library: Library) -> str:

@@ -3,6 +3,8 @@ same agents on the offline brain with zero requests to Gemini."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipeline.api import GOOD_ENOUGH, Pipeline
@@ -125,7 +127,36 @@ async def test_the_facade_runs_geminis_loop_as_adk_agents(gemini, ai_settings, l
     finally:
         await brain.aclose()
     assert len(runs) == 1 and outcome.plan == runs[0].plan
-    assert _authors(runs[0]) == ["analysis", "composition", "evaluate", "render"]
+    # the review is a real ADK LlmAgent talking to the stub; its verdict is folded into the score
+    assert _authors(runs[0]) == ["analysis", "composition", "ai_review", "evaluate", "render"]
+    assert json.loads(runs[0].events[2][1]) == {"score": 1.0}
+    assert runs[0].state["ai_review"] == {"score": 1.0, "issues": []}  # validated by ADK against the schema
+    assert outcome.critiques[0].parts["ai_review"] == 1.0 and outcome.critiques[0].critic == "gemini+metrics"
+    review_call = gemini.generate_calls[1].body
+    assert "reviewing a cut" in review_call["systemInstruction"]["parts"][0]["text"]
+    assert review_call["generationConfig"]["responseMimeType"] == "application/json"
+
+
+@pytest.mark.parametrize("trouble", ["429", "garbage"])
+async def test_the_review_agent_retries_or_falls_back_to_the_metrics(gemini, ai_settings, library, trouble):
+    gemini.reply_json({"shots": [{"media_id": mid(f"p0{i}_photo.jpg"), "seconds": 3.0} for i in range(5)]})
+    if trouble == "429":
+        gemini.fail(429)
+        gemini.reply_json({"score": 0.9, "issues": ["fine"]})
+    else:
+        gemini.handler = lambda model, body: "this is not JSON"
+    from pipeline.intelligence.brain import GeminiBrain
+    from pipeline.intelligence.client import GeminiClient
+
+    brain = GeminiBrain(ai_settings, GeminiClient(ai_settings, base_delay=0.01))
+    outcome = await Pipeline(ai_settings, brain=brain).plan(PlanRequest(duration=15.0), library)
+    first = outcome.critiques[0]
+    if trouble == "429":
+        assert first.parts["ai_review"] == 0.9 and outcome.notes == ()
+    else:
+        assert "ai_review" not in first.parts and first.critic == "metrics"
+        assert any("review" in n and "offline" in n for n in outcome.notes)
+    assert outcome.plan.planner == "gemini"
 
 
 async def test_a_user_facing_error_in_a_step_reaches_the_caller_unchanged(gemini, ai_settings):
