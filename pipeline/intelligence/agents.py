@@ -15,6 +15,7 @@ rounds + 1 so the last refinement is still judged.
 from __future__ import annotations
 
 import asyncio
+import time
 import warnings
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
@@ -127,10 +128,17 @@ def build_root_agent(ws: Workspace, rounds: int) -> Any:
                 metrics = await ws.brain.metrics(ws.candidate, ws.library)  # type: ignore[attr-defined]
                 ws.review_prompt = review_request(ws.candidate, metrics)
                 review = None
+                started = time.monotonic()
                 try:
                     async with asyncio.timeout(REVIEW_TIMEOUT):
                         async for ev in self.sub_agents[0].run_async(ctx):
                             yield ev
+                            if ev.usage_metadata is not None:  # same per-call usage log as the client's
+                                ws.brain.client.record(  # type: ignore[attr-defined]
+                                    "review (ADK)", ev.usage_metadata.prompt_token_count or 0,
+                                    ev.usage_metadata.candidates_token_count or 0, started, 1,
+                                    getattr(ws.brain, "project_id", None),
+                                )  # fmt: skip
                             if ev.actions.state_delta.get(REVIEW_KEY) is not None:
                                 review = CritiqueDraft.model_validate(ev.actions.state_delta[REVIEW_KEY])
                     if review is None:

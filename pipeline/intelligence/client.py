@@ -165,9 +165,9 @@ class GeminiClient:
                     problem = _short(e)
                     log.warning("gemini %s: malformed answer (%s), asking again", purpose, problem)
                     continue
-            self._record(purpose, prompt_tokens, output_tokens, started, attempts, project_id)
+            self.record(purpose, prompt_tokens, output_tokens, started, attempts, project_id)
             return parsed
-        self._record(purpose, prompt_tokens, output_tokens, started, attempts, project_id)
+        self.record(purpose, prompt_tokens, output_tokens, started, attempts, project_id)
         raise GeminiBadAnswer(f"{purpose}: Gemini's answer was not valid ({problem})")
 
     async def upload(self, path: Path, sha256: str, mime: str) -> Any:
@@ -205,7 +205,7 @@ class GeminiClient:
             existing, _ = await self._with_backoff("files.get", lambda: client.aio.files.get(name=name))
         raise GeminiUnavailable(f"Gemini is still processing {path.name}")
 
-    def _record(
+    def record(
         self, purpose: str, p: int, o: int, started: float, attempts: int, project_id: str | None
     ) -> None:
         usage = CallUsage(

@@ -135,6 +135,8 @@ async def test_the_facade_runs_geminis_loop_as_adk_agents(gemini, ai_settings, l
     review_call = gemini.generate_calls[1].body
     assert "reviewing a cut" in review_call["systemInstruction"]["parts"][0]["text"]
     assert review_call["generationConfig"]["responseMimeType"] == "application/json"
+    assert [u.purpose for u in brain.client.usage] == ["plan", "review (ADK)"]
+    assert brain.client.usage[1].prompt_tokens == 100
 
 
 @pytest.mark.parametrize("trouble", ["429", "garbage"])
