@@ -1,9 +1,10 @@
 """ADK orchestration: root = SequentialAgent(analysis, composition, LoopAgent(evaluate, refine), render).
 
-Each step is a custom BaseAgent over the run's Brain: the GeminiBrain (whose steps call Gemini
-through pipeline.intelligence.client and fall back offline on failure) or the OfflineBrain when
-there is no key or local-only is on. ADK then runs the same agent tree either way, with no model
-of its own. Heavy objects (library, plans) stay in the run's Workspace; the session state carries
+Deterministic steps are custom BaseAgents over the run's Brain: the GeminiBrain (whose plan and
+refine steps call Gemini through pipeline.intelligence.client and fall back offline on failure)
+or the OfflineBrain when there is no key or local-only is on. With Gemini, the evaluate step also
+runs an ADK LlmAgent (`ai_review`, structured output) and folds its verdict into the metrics;
+offline the same tree runs with no model at all. Heavy objects (library, plans) stay in the run's Workspace; the session state carries
 only small facts (scores, rounds), which is what ADK persists and what tests read back.
 
 The loop: `evaluate` critiques the newest candidate, keeps it only if it scored better, and
