@@ -56,11 +56,14 @@ async def publish(redis: Redis, stream: str, update: JobUpdate, run: str) -> Non
 
 
 def dedupe_key(update: JobUpdate, run: str) -> str:
-    if (
-        update.kind in ("done", "storyboard")
-        and update.version is not None
-        and ":analyse" not in update.job_id
-    ):
+    """What makes an update a duplicate. A version's movie (and storyboard) is shown once, however
+    many jobs made it (a retry, a re-run after a crash, a duplicate); other jobs' outcomes (an
+    analysis, a smaller copy for one chat) once per enqueue; progress once per (job, run, seq)."""
+    own = update.version is not None and update.job_id in (
+        f"{update.project_id}:v{update.version}:make",
+        f"{update.project_id}:v{update.version}:refine",
+    )
+    if update.kind in ("done", "storyboard") and own:
         return f"{update.project_id}:v{update.version}:{update.kind}"
     if update.kind in FINAL:
         return f"{update.job_id}:{run}:final"

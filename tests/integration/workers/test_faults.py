@@ -257,3 +257,32 @@ async def test_worker_and_event_consumer_ride_out_a_redis_restart(
         await asyncio.gather(worker, return_exceptions=True)
         await worker_store.close()
         server.stop()
+
+
+async def test_a_versions_movie_shows_once_but_other_jobs_for_it_still_report(
+    tmp_path: Path, redis_url: str
+) -> None:
+    from conversation.store.sqlite import SQLiteProjectStore
+
+    store = SQLiteProjectStore(tmp_path / "db.sqlite3")
+    redis = Redis.from_url(redis_url)
+    got: list[str] = []
+
+    async def sink(u: JobUpdate) -> None:
+        got.append(f"{u.job_id} {u.kind}")
+
+    consumer = EventConsumer(redis, store, sink)
+    await consumer.poll_once()
+    done = JobUpdate(job_id="p1:v1:make", project_id="p1", version=1, kind="done", seq=1_999_999)
+    await publish(redis, EVENTS_STREAM, done, run="1")
+    await publish(redis, EVENTS_STREAM, done.model_copy(update={"seq": 2_999_999}), run="1")  # a retry's
+    await publish(redis, EVENTS_STREAM, done, run="2")  # a re-run after a crash
+    # the smaller copy of v1 for one chat is its own job: its "done" is news
+    fit = JobUpdate(job_id="p1:v1:fit190000", project_id="p1", version=1, kind="done", seq=1_999_999)
+    await publish(redis, EVENTS_STREAM, fit, run="3")
+    await publish(redis, EVENTS_STREAM, fit, run="3")
+    for _ in range(3):
+        await consumer.poll_once()
+    assert got == ["p1:v1:make done", "p1:v1:fit190000 done"]
+    await redis.aclose()
+    await store.close()
