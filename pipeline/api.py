@@ -99,8 +99,10 @@ class Pipeline:
         await progress("planning", 0.0)
         plan = await brain.plan(request, library, parent)
         critiques = [await brain.critique(plan, library)]
+        # a brain whose rounds are cheap (offline: milliseconds) may set a higher bar
+        good_enough = getattr(brain, "good_enough", GOOD_ENOUGH)
         for round_no in range(self.settings.refine_rounds):
-            if critiques[-1].score >= GOOD_ENOUGH:
+            if critiques[-1].score >= good_enough:
                 break
             await progress("planning", (round_no + 1) / (self.settings.refine_rounds + 1))
             candidate = await brain.refine(plan, critiques[-1], library)

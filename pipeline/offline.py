@@ -7,6 +7,8 @@ from pipeline.models import Critique, EditPlan, Library, PlanRequest
 
 class OfflineBrain:
     name = "offline"
+    # a round costs milliseconds here, so polish until the metrics have nothing left to say
+    good_enough = 0.999
 
     async def plan(self, request: PlanRequest, library: Library, parent: EditPlan | None) -> EditPlan:
         from pipeline.planning import plan_edit
