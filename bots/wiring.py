@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bots.settings import AppSettings, ConfigError
 from conversation.core import ConversationCore
@@ -16,6 +17,9 @@ from conversation.jobs import JobDeps, job_function
 from conversation.ports import JobQueue, MediaStore, Outbox, ProjectStore
 from conversation.settings import CoreSettings
 from pipeline.api import Brain, Pipeline
+
+if TYPE_CHECKING:
+    from workers.client import WorkerClient
 
 
 class SystemClock:
@@ -62,24 +66,27 @@ class Backend:
     media: MediaStore
     pipeline: Pipeline
     queue: JobQueue
+    client: WorkerClient | None = None
     _closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def open(cls, settings: AppSettings) -> Backend:
+    async def open(cls, settings: AppSettings, *, name: str = "console") -> Backend:
+        """`name` is the front end ("telegram", "discord", "console"): with Redis, each gets its
+        own event stream so workers' results come back to the process that owns the chat."""
         store, media = open_stores(settings)
         pipeline = make_pipeline(settings)
         scratch = settings.memory_movie_home / "scratch"
         if settings.redis_url:
-            from workers.queue import ArqJobQueue
+            from workers.client import WorkerClient
 
-            queue: JobQueue = await ArqJobQueue.connect(settings.redis_url, store)
+            client = await WorkerClient.connect(settings.redis_url, store, name=name)
+            backend = cls(settings, store, media, pipeline, client.queue, client=client)
         else:
             from conversation.runner import InProcessJobQueue
 
             queue = InProcessJobQueue(store, job_function(JobDeps(store, media, pipeline, scratch)))
-        backend = cls(settings, store, media, pipeline, queue)
-        for resource in (queue, store, media):
+            backend = cls(settings, store, media, pipeline, queue)
+        for resource in (backend.client or backend.queue, store, media):
             close = getattr(resource, "close", None)
             if close is not None:
                 backend._closers.append(close)
@@ -89,14 +96,11 @@ class Backend:
         """The core factory the front ends call with their outbox."""
         core_settings = CoreSettings(scratch_dir=self.settings.memory_movie_home / "scratch" / "core")
         core = ConversationCore(self.store, self.media, self.queue, outbox, self.pipeline, SystemClock(), core_settings)
-        set_sink = getattr(self.queue, "set_sink", None)
-        if set_sink is not None:  # in-process: updates go straight to the core
-            set_sink(core.on_job_update)
-        else:  # arq: workers publish updates on a Redis stream this process consumes
-            from workers.events import EventConsumer
-
-            consumer = EventConsumer(self.queue.redis, self.store, core.on_job_update)  # type: ignore[attr-defined]
-            self._tasks.append(asyncio.create_task(consumer.run()))
+        if self.client is not None:  # arq: workers publish updates on a Redis stream we consume
+            self.client.start(core.on_job_update)
+            await self.client.resume()  # work queued before a Redis restart (ids dedupe repeats)
+        else:  # in-process: updates go straight to the core
+            self.queue.set_sink(core.on_job_update)  # type: ignore[attr-defined]
         return core
 
     async def wait_for_jobs(self) -> None:
@@ -105,10 +109,6 @@ class Backend:
             await join()
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
         for close in self._closers:
             with contextlib.suppress(Exception):
                 await close()
@@ -136,12 +136,13 @@ def run_console_chat(settings: AppSettings, *, user: str, chat_id: str) -> int:
 class _LazyBackend:
     """Front ends call the core factory inside their own event loop; open the backend there."""
 
-    def __init__(self, settings: AppSettings) -> None:
+    def __init__(self, settings: AppSettings, name: str) -> None:
         self.settings = settings
+        self.name = name
         self.backend: Backend | None = None
 
     async def core(self, outbox: Outbox) -> ConversationCore:
-        self.backend = await Backend.open(self.settings)
+        self.backend = await Backend.open(self.settings, name=self.name)
         return await self.backend.core(outbox)
 
     async def close(self) -> None:
@@ -153,7 +154,7 @@ def run_telegram(settings: AppSettings) -> int:
     from bots.telegram.app import main
 
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
-    lazy = _LazyBackend(settings)
+    lazy = _LazyBackend(settings, "telegram")
     return main(token, lazy.core, api_url=settings.telegram_api_url, webhook_url=settings.telegram_webhook_url,
                 on_stop=lazy.close)  # fmt: skip
 
@@ -162,15 +163,15 @@ def run_discord(settings: AppSettings) -> int:
     from bots.discord.app import main
 
     token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
-    lazy = _LazyBackend(settings)
+    lazy = _LazyBackend(settings, "discord")
     return main(token, lazy.core, download_dir=settings.memory_movie_home / "scratch" / "discord", on_stop=lazy.close)
 
 
 def run_worker(settings: AppSettings, *, queue: str, health: bool) -> int:
     if not settings.redis_url:
         raise ConfigError("REDIS_URL is not set: workers take their jobs from Redis.")
-    from workers.health import queue_names
-    from workers.main import WorkerConfig, check_health
+    from workers.chunk_renderer import PipelineChunkRenderer
+    from workers.main import WorkerConfig, check_health, queue_names
     from workers.main import run_worker as serve_worker
 
     config = WorkerConfig(redis_url=settings.redis_url, queues=queue_names(queue))
@@ -181,4 +182,5 @@ def run_worker(settings: AppSettings, *, queue: str, health: bool) -> int:
         store, media = open_stores(settings)
         return JobDeps(store, media, make_pipeline(settings), settings.memory_movie_home / "scratch" / "worker")
 
-    return serve_worker(config, open_deps)
+    # long movies fan their chunks out over every worker
+    return serve_worker(config, open_deps, chunk_renderer=PipelineChunkRenderer(settings.pipeline()))
