@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def _scaled(w: int, h: int, short: int) -> tuple[int, int]:
 
 def encode_params(plan: EditPlan, spec: RenderSpec, size_factor: float = 1.0) -> EncodeParams:
     """Resolution, preset and rate control for a spec (draft and target-size modes decided here)."""
-    w, h, preset, crf = spec.width, spec.height, spec.preset, spec.crf
+    w, h, preset, crf = spec.width // 2 * 2, spec.height // 2 * 2, spec.preset, spec.crf  # 4:2:0 needs even
     if spec.draft:
         preset = "ultrafast"
         if min(w, h) > DRAFT_LINES:
@@ -165,9 +166,10 @@ async def render_chunk(
     chunk = plan_chunks(plan, spec)[index]
     out = work_dir / f"chunk-{chunk_key(plan, library, params, chunk)}.mp4"
     if out.is_file() and out.stat().st_size > 0:
+        os.utime(out)  # recently used: the cache prunes least recently used first
         return out, True
     work_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.mp4")
+    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.tmp.mp4")  # concurrent renders may race
     tl = Timeline(plan, params.fps)
     ffmpeg = settings.ffmpeg_exe()
 
@@ -203,9 +205,9 @@ async def join_chunks(
 ) -> Path:
     """Concatenate chunk MP4s by stream copy and mux the continuous audio track; +faststart."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    listing = output.with_name(f".{output.name}.concat.txt")
+    listing = output.with_name(f".{output.name}.{uuid.uuid4().hex[:8]}.concat.txt")
     listing.write_text("".join(_concat_line(p) for p in chunks))
-    tmp = output.with_name(f".{output.stem}.tmp{output.suffix or '.mp4'}")
+    tmp = output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}.tmp{output.suffix or '.mp4'}")
     args = ["-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing)]
     if audio is not None:
         args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0"]
@@ -217,3 +219,25 @@ async def join_chunks(
         listing.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
     return output
+
+
+def prune_cache(work_dir: Path, keep: set[Path], max_bytes: int) -> None:
+    """Delete the least recently used chunk/audio files until the cache fits in max_bytes."""
+    files = [
+        p
+        for p in work_dir.glob("*")
+        if p.suffix in (".mp4", ".m4a") and p.name.startswith(("chunk-", "audio-"))
+    ]
+    stats = []
+    for p in files:
+        with contextlib.suppress(FileNotFoundError):
+            st = p.stat()
+            stats.append((st.st_mtime, st.st_size, p))
+    total = sum(size for _, size, _ in stats)
+    for _, size, p in sorted(stats, key=lambda x: x[0]):
+        if total <= max_bytes:
+            break
+        if p in keep:
+            continue
+        p.unlink(missing_ok=True)
+        total -= size

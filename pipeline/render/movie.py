@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from pipeline.render.chunks import (
     encode_params,
     join_chunks,
     plan_chunks,
+    prune_cache,
     render_chunk,
 )
 from pipeline.render.compose import Compositor
@@ -32,6 +35,7 @@ from pipeline.render.timeline import Timeline
 from pipeline.settings import PipelineSettings
 
 POSTER_LONG_SIDE = 1280
+CACHE_BYTES = 2 * 2**30  # chunk cache kept per work dir (least recently used goes first)
 SIZE_RETRIES = 2
 
 
@@ -84,9 +88,10 @@ async def render_sound(
     params = params or encode_params(plan, spec)
     path = work / f"audio-{_audio_key(plan, library, spec, params)}.m4a"
     if path.is_file() and path.stat().st_size > 0:
+        os.utime(path)
         return path
     work.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.m4a")
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.m4a")
     try:
         await render_audio(
             plan,
@@ -167,6 +172,8 @@ async def _render_once(
             await audio_task
         raise
     await join_chunks(paths, audio_file, spec.output, settings)
+    if spec.work_dir is not None:
+        prune_cache(work, keep={*paths, audio_file}, max_bytes=CACHE_BYTES)
     return rendered, reused
 
 

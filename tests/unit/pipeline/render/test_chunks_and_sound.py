@@ -155,3 +155,20 @@ async def test_target_size_fits_and_picks_a_sensible_resolution(
     params = encode_params(long, RenderSpec(output=Path("x.mp4"), target_size_bytes=10 * 2**20))
     assert params.height < 1080 and abs(params.width / params.height - 16 / 9) < 0.01
     assert params.video_bitrate is not None and params.video_bitrate * 180 / 8 < 10 * 2**20
+
+
+def test_chunk_cache_drops_least_recently_used_first(tmp_path: Path) -> None:
+    import os
+
+    from pipeline.render.chunks import prune_cache
+
+    files = []
+    for k in range(4):
+        p = tmp_path / f"chunk-{k}.mp4"
+        p.write_bytes(b"x" * 1000)
+        os.utime(p, (1000 + k, 1000 + k))
+        files.append(p)
+    (tmp_path / "notes.txt").write_bytes(b"y" * 5000)  # not ours: never touched
+    prune_cache(tmp_path, keep={files[0]}, max_bytes=2500)
+    assert [p.exists() for p in files] == [True, False, False, True]
+    assert (tmp_path / "notes.txt").exists()
