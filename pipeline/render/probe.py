@@ -19,7 +19,7 @@ def probe_movie(path: Path | str) -> dict[str, Any]:
         v = next((s for s in box.streams if s.type == "video"), None)
         a = next((s for s in box.streams if s.type == "audio"), None)
         if v is not None:
-            cc = v.codec_context
+            cc: Any = v.codec_context  # a VideoCodecContext (the stubs type it as the base class)
             info.update(
                 video_codec=cc.name, width=cc.width, height=cc.height, pix_fmt=cc.format.name if cc.format else None,
                 fps=float(v.average_rate) if v.average_rate else None, frames=v.frames,
