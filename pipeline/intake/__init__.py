@@ -151,7 +151,7 @@ def _intake(path: Path, digest: str, settings: PipelineSettings) -> MediaItem:
         return MediaItem(
             **common, kind=MediaKind.VIDEO, path=_store(path, settings.media_dir, media_id, mime), mime=mime,
             width=probe.width, height=probe.height, duration=probe.duration, fps=probe.fps,
-            has_audio=probe.has_audio, rotation=probe.rotation, warnings=probe.warnings,
+            has_audio=probe.has_audio, rotation=probe.rotation, warnings=probe.warnings, capture_time=probe.capture_time,
         )  # fmt: skip
     mime = sniffed.mime if sniffed.mime.startswith("audio/") else "audio/mp4"
     return MediaItem(

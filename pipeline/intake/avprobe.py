@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ class AvProbe:
     rotation: int = 0
     has_audio: bool = False
     warnings: tuple[str, ...] = field(default=())
+    capture_time: datetime | None = None
 
 
 def probe_av(path: Path, name: str, label: str | None = None) -> AvProbe:
@@ -93,7 +95,23 @@ def _probe_video(container: Any, stream: Any, has_audio: bool, name: str) -> AvP
         warnings = (
             f"{name} is partly damaged ({share:.0%} of the frames checked could not be decoded); damaged parts may look glitchy.",
         )
-    return AvProbe("video", duration, fps, width, height, rotation, has_audio, warnings)
+    return AvProbe(
+        "video", duration, fps, width, height, rotation, has_audio, warnings, _capture_time(container)
+    )
+
+
+def _capture_time(container: Any) -> datetime | None:
+    """Local wall-clock time of recording, comparable with photos' EXIF times. Only Apple's
+    creationdate carries it; the generic creation_time is UTC on phones but local time on most
+    cameras, so trusting it would misplace clips by hours against the photos of the same day."""
+    raw = (container.metadata or {}).get("com.apple.quicktime.creationdate")
+    if not isinstance(raw, str):
+        return None
+    try:
+        when = datetime.strptime(raw[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+    return when if when.year > 1970 else None
 
 
 def _probe_audio(container: Any, stream: Any, name: str) -> AvProbe:

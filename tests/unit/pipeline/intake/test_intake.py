@@ -263,3 +263,23 @@ async def test_avif_photo_is_read_and_turned_upright(
     (item,) = (await intake_files([avif], pipeline_settings)).accepted
     assert item.kind == MediaKind.PHOTO and item.mime == "image/jpeg"
     assert (item.width, item.height) == (60, 120)
+
+
+async def test_iphone_clip_recording_time_is_its_local_time(
+    tmp_path: Path, ffmpeg: str, pipeline_settings: PipelineSettings
+) -> None:
+    import subprocess
+
+    path = tmp_path / "IMG_0001.MOV"
+    subprocess.run(
+        [
+            ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10:duration=1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-metadata", "com.apple.quicktime.creationdate=2024-06-01T18:30:00+0200",
+            "-metadata", "creation_time=2024-06-01T16:30:00Z", "-movflags", "use_metadata_tags", "-f", "mov", str(path),
+        ],
+        check=True,
+    )  # fmt: skip
+    (item,) = (await intake_files([path], pipeline_settings)).accepted
+    assert item.kind == MediaKind.VIDEO
+    assert item.capture_time == datetime(2024, 6, 1, 18, 30, 0)  # what the photos' EXIF would say
