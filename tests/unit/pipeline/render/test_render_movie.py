@@ -204,3 +204,16 @@ async def test_plan_with_missing_media_fails_clearly(
     )
     with pytest.raises(RenderFailed, match="nope"):
         await render_movie(ghost, library_of(photo), tiny_spec(), pipeline_settings)
+
+
+async def test_failing_ffmpeg_raises_render_failed_with_its_words(
+    tiny_media: TinyMedia, tiny_spec: Callable[..., RenderSpec], pipeline_settings: PipelineSettings
+) -> None:
+    photo = media_item(tiny_media.photo("a.jpg"), MediaKind.PHOTO)
+    junk = tiny_media.root / "song.ogg"
+    junk.write_bytes(b"OggS" + bytes(range(256)) * 8)  # looks like a song, decodes as nothing
+    song = media_item(junk, MediaKind.MUSIC)
+    plan = sequence_plan([(photo, 1.0)], music=song)
+    with pytest.raises(RenderFailed, match="ffmpeg exited with") as err:
+        await render_movie(plan, library_of(photo, song), tiny_spec(), pipeline_settings)
+    assert "song.ogg" in str(err.value) or "Invalid" in str(err.value)
