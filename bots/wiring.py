@@ -104,9 +104,16 @@ class Backend:
         return core
 
     async def wait_for_jobs(self) -> None:
+        """Before a console session ends: let the movies being made reach it."""
         join = getattr(self.queue, "join", None)
         if join is not None:
             await join()
+            return
+        # workers run elsewhere: wait for the store's job rows to settle, then give the event
+        # consumer a moment to hand over the last results (the console is the only caller)
+        while any(j.status in ("queued", "processing") for j in await self.store.list_jobs()):
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2.0)
 
     async def close(self) -> None:
         for close in self._closers:
