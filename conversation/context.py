@@ -8,11 +8,13 @@ from typing import Any
 
 from conversation.actions import Button, Say
 from conversation.events import ChatRef, UserRef
-from conversation.models import Member, Project
+from conversation.models import Member, Project, Role
 from conversation.ports import Clock, JobQueue, MediaStore, Outbox, ProjectStore, StaleWrite
 from conversation.settings import CoreSettings
 
 log = logging.getLogger("conversation")
+
+ASKED_KEEP = 10_000
 
 
 @dataclass
@@ -25,6 +27,18 @@ class Deps:
     clock: Clock
     settings: CoreSettings
     library_cache: dict[str, Any] = field(default_factory=dict)
+    # "<project>:v<n>" -> the user's message that asked for that version, so the movie arrives as
+    # a reply to it. Kept in memory only: after a restart (or on another instance) the movie is
+    # simply posted without the reply, which loses nothing; the store Protocol stays as it is.
+    asked: dict[str, str] = field(default_factory=dict)
+
+    def remember_ask(self, project_id: str, number: int, message_id: str | None) -> None:
+        if not message_id:
+            return
+        if len(self.asked) >= ASKED_KEEP:  # bounded: drop the oldest (dicts keep insertion order)
+            for old in list(self.asked)[: ASKED_KEEP // 10]:
+                del self.asked[old]
+        self.asked[f"{project_id}:v{number}"] = message_id
 
 
 def chat_from_key(key: str) -> ChatRef:
@@ -46,6 +60,27 @@ class Ctx:
     project: Project | None = None
     member: Member | None = None
     reply_to: str | None = None  # the platform message the user replied to (a movie, a storyboard)
+    source: str | None = None  # the platform message this event came in (to answer as a reply to it)
+
+    @property
+    def role(self) -> Role | None:
+        """The member's role for permission checks. In a group, a chat admin counts as an owner:
+        admins run the chat, so they can always moderate the bot's project in it (lock, roles,
+        delete, hand over) even when someone else started it."""
+        if self.member is None:
+            return None
+        if self.chat.is_group and self.user.is_chat_admin:
+            return "owner"
+        return self.member.role
+
+    def reply_for(self, number: int) -> str | None:
+        """Where version `number`'s movie goes: a reply to the message that asked for it now
+        (/revert 2), else to the one that asked for it to be made."""
+        if self.source:
+            return self.source
+        if self.project is None:
+            return None
+        return self.deps.asked.get(f"{self.project.id}:v{number}")
 
     @property
     def store(self) -> ProjectStore:
@@ -55,8 +90,10 @@ class Ctx:
     def name(self) -> str:
         return self.user.name or self.user.user_id
 
-    async def say(self, text: str, rows: tuple[tuple[Button, ...], ...] = ()) -> str | None:
-        return await self.deps.outbox.send(Say(chat=self.chat, text=text, buttons=rows))
+    async def say(
+        self, text: str, rows: tuple[tuple[Button, ...], ...] = (), *, reply_to: str | None = None
+    ) -> str | None:
+        return await self.deps.outbox.send(Say(chat=self.chat, text=text, buttons=rows, reply_to=reply_to))
 
     async def update_project(self, **changes: Any) -> Project:
         """Re-read and re-apply on a stale write: another process changed the project meanwhile."""

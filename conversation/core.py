@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from conversation import texts
-from conversation.commands import group, history, media, movie, project
+from conversation.commands import choices, group, history, media, movie, project
 from conversation.commands.guard import advance
 from conversation.context import Ctx, Deps, chat_from_key
 from conversation.delivery import on_update
@@ -113,6 +113,7 @@ class ConversationCore:
             return  # a redelivered update: applied once already
         async with self._lock(event.chat.key):
             ctx = await self._context(event.chat, event.user, getattr(event, "reply_to", None))
+            ctx.source = event.message_id if not isinstance(event, ReactionAdded) else None
             await self._guarded(ctx, self._dispatch(ctx, event))
 
     async def _guarded(self, ctx: Ctx, work: Awaitable[None]) -> None:
@@ -135,7 +136,8 @@ class ConversationCore:
         if ctx.project is not None:
             ctx.member = await store.get_member(ctx.project.id, user.key)
             if ctx.member is None:
-                role = joining_role(ctx.project, self.deps.settings.default_role)
+                role = joining_role(ctx.project, self.deps.settings.default_role,
+                                    chat_admin=chat.is_group and user.is_chat_admin)  # fmt: skip
                 ctx.member = Member(project_id=ctx.project.id, user_key=user.key, name=ctx.name, role=role,
                                     joined_at=self.deps.clock.now())  # fmt: skip
                 await store.put_member(ctx.member)
@@ -170,7 +172,7 @@ class ConversationCore:
                 if ctx.project is not None and ctx.member is not None and not added_bot:
                     role = {"owner": "the owner", "editor": "an editor", "viewer": "a viewer"}[ctx.member.role]
                     await ctx.say(f"Welcome {ctx.name}! You're {role} on “{ctx.project.title}”.")
-                elif ctx.project is None and added_bot:
+                elif added_bot:
                     await project.bot_added(ctx)
             case MemberLeft():
                 await self._left(ctx)
@@ -196,6 +198,8 @@ class ConversationCore:
             ballot, _, n = rest.rpartition(":")
             if n.isdigit():
                 await group.cast(ctx, ballot, int(n))
+        elif kind == "set" and ctx.project is not None:
+            await choices.press(ctx, rest)
         elif kind == "confirm" and rest.startswith("delete:"):
             await project.confirm_delete(ctx, rest.removeprefix("delete:"))
 

@@ -45,6 +45,10 @@ class _Event(_Model):
     chat: ChatRef
     user: UserRef
     event_id: str = ""
+    # the platform message this event arrived in, when it is one the bot can reply to (a text,
+    # a command typed as a message, a photo). None for slash-command interactions, callbacks...
+    # The core posts the movie it asked for as a reply to it.
+    message_id: str | None = None
 
 
 class IncomingFile(_Model):

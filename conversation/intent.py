@@ -55,7 +55,7 @@ async def route(ctx: Ctx, text: str, reply_to: str | None) -> None:
     elif SMALLTALK.match(t):
         await ctx.say("😊 Reply to the movie in words to change it, or /help." if ctx.project.current_version else
                       "Send photos, clips and a song, then tell me what you'd like.")  # fmt: skip
-    elif not allowed(ctx.member.role, "edit", locked=ctx.project.locked):
+    elif not allowed(ctx.role or ctx.member.role, "edit", locked=ctx.project.locked):
         await group.comment(ctx, t, version=link.version if link else None)  # viewers' words are comments
     elif find_timestamp(t) and ctx.project.current_version is not None:
         await group.comment(ctx, t, version=link.version if link else None)

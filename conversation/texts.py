@@ -25,6 +25,14 @@ BUSY = "v{n} is still being made ({stage}). Wait for it or /cancel it."
 SOMETHING_WRONG = "Something went wrong (ref {ref}). Please try again."
 DELETED = "Deleted “{title}” and all its files."
 CONFIRM_DELETE = "Delete “{title}” with all its files and versions? This can't be undone."
+# when the bot is added to a group; platform-neutral (privacy mode / unaddressed messages)
+GROUP_WELCOME = (
+    "Hi! Send your photos, clips and a song here, then tell me what you'd like (“40 seconds, upbeat”) "
+    "or say /make, and I'll turn them into a memory movie ({owner} owns this project).\n"
+    "I may not see everything said in a group: reply to my message with your photos so I see them "
+    "(or make me an admin)."
+)
+FULL_QUALITY_HINT = "Tip: sending photos as files (not as photos) keeps their full quality."
 
 ROLE_REFUSED = {
     "edit": "Sorry {name}, you're a viewer here: you can comment and /vote, but only editors change the cut.",

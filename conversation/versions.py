@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from conversation.models import Version
 from conversation.ports import DuplicateVersion, ProjectStore
@@ -23,11 +25,16 @@ def latest_ready(versions: list[Version]) -> Version | None:
     return max(ready, key=lambda v: v.number) if ready else None
 
 
-async def create_next(store: ProjectStore, draft: Version, versions: list[Version] | None = None) -> Version:
-    """Store `draft` under the next free number; another process may take a number first."""
-    if versions is None:
-        versions = await store.list_versions(draft.project_id)
-    number = max((v.number for v in versions), default=0) + 1
+async def create_next(
+    store: ProjectStore, draft: Version, versions: list[Version] | None = None, *, highest: int | None = None
+) -> Version:
+    """Store `draft` under the next free number; another process may take a number first.
+    `highest`: the highest number known to exist (saves reading every version)."""
+    if highest is None:
+        if versions is None:
+            versions = await store.list_versions(draft.project_id)
+        highest = max((v.number for v in versions), default=0)
+    number = highest + 1
     for _ in range(20):
         version = draft.model_copy(update={"number": number})
         try:
@@ -36,6 +43,33 @@ async def create_next(store: ProjectStore, draft: Version, versions: list[Versio
         except DuplicateVersion:
             number += 1
     raise DuplicateVersion(f"{draft.project_id}: no free version number")
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What the hot path needs to know about a project's versions, read from its job rows (a few
+    fields each) instead of `list_versions`, which loads every version's whole plan."""
+
+    highest: int  # the highest version number made so far (0: none)
+    running: list[Version]  # the versions being made now, oldest first (read in full: few)
+    recent: int  # make/refine jobs started in the last hour (an upper bound for movie caps)
+
+
+async def outline(store: ProjectStore, project_id: str, since: datetime) -> Outline:
+    """Every version has a make/refine job with a deterministic id (<project>:v<n>:make|refine)
+    that the queue records in the store, so the job rows give the numbers and which versions may
+    be running; only those few are read, and kept only if the version itself says it is in flight."""
+    jobs = [j for j in await store.list_jobs(project_id=project_id)
+            if j.version is not None and j.id.endswith((":make", ":refine"))]  # fmt: skip
+    highest = max((j.version or 0 for j in jobs), default=0)
+    maybe = sorted({j.version for j in jobs if j.status in ("queued", "processing") and j.version is not None})
+    running = []
+    for n in maybe:
+        v = await store.get_version(project_id, n)
+        if v is not None and v.status in IN_FLIGHT:
+            running.append(v)
+    recent = len({j.version for j in jobs if j.created_at >= since and j.status != "cancelled"})
+    return Outline(highest=highest, running=running, recent=recent)
 
 
 def describe_plan(plan: EditPlan) -> str:

@@ -39,7 +39,7 @@ async def comment(ctx: Ctx, text: str, *, version: int | None = None) -> None:
             records = await ctx.store.list_media(ctx.project.id, include_removed=True)
             name = next((r.item.original_name for r in records if r.media_id == seg.media_id), seg.media_id)
             where = f" (shot {seg.index + 1}, {name})"
-    can_edit = role_allows(ctx.member.role, "edit", locked=ctx.project.locked)
+    can_edit = role_allows(ctx.role or ctx.member.role, "edit", locked=ctx.project.locked)
     # "at 0:23 too fast" is feedback on that moment: refine with the shot in focus (when the words
     # ask for a change; "love this bit" is just a comment)
     lead = f"At {at[1]}{where}: " if at else ""

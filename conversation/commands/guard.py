@@ -23,7 +23,8 @@ async def allowed(ctx: Ctx, permission: Permission) -> bool:
     if not await need_project(ctx):
         return False
     assert ctx.project is not None and ctx.member is not None
-    why = refusal(ctx.member, permission, ctx.project)
+    member = ctx.member if ctx.role == ctx.member.role else ctx.member.model_copy(update={"role": ctx.role})
+    why = refusal(member, permission, ctx.project)
     if why is None:
         return True
     owner = await ctx.store.get_member(ctx.project.id, ctx.project.owner_key)

@@ -53,11 +53,13 @@ async def receive(ctx: Ctx, files: tuple[IncomingFile, ...]) -> None:
         bytes_left -= size
         wanted.append(f)
     kinds: list[MediaKind] = []
+    compressed = 0  # photos the platform recompressed (sent "as photos", not as files)
     again = 0
     if wanted:
         await ctx.deps.outbox.send(ShowActivity(chat=ctx.chat, kind="typing"))  # intake can take a moment
         report = await ctx.deps.pipeline.intake([f.path for f in wanted])
         given = {f.path.name: f.name for f in wanted if f.path is not None}
+        sent = {**{f.name: f for f in wanted}, **{f.path.name: f for f in wanted if f.path is not None}}
         for r in report.rejected:
             shown = given.get(r.name, r.name)
             skipped.append(r.reason.replace(r.name, shown) if shown not in r.reason else r.reason)
@@ -73,6 +75,8 @@ async def receive(ctx: Ctx, files: tuple[IncomingFile, ...]) -> None:
             )  # fmt: skip
             if added:
                 kinds.append(item.kind)
+                src = sent.get(item.path.name) or sent.get(item.original_name)
+                compressed += item.kind == MediaKind.PHOTO and src is not None and not src.as_document
             else:
                 again += 1
     if kinds:
@@ -88,6 +92,9 @@ async def receive(ctx: Ctx, files: tuple[IncomingFile, ...]) -> None:
         text += " Tell me what you'd like (“40 seconds, upbeat, end on the sunset”) or /make."
     elif kinds:
         text += " Say /make to re-cut with them, or describe a change."
+    # once per person and project (the store's seen-keys remember it across restarts)
+    if compressed and await ctx.store.mark_event_seen(f"hint:full-quality:{project.id}:{ctx.user.key}"):
+        text += "\n" + texts.FULL_QUALITY_HINT
     await ctx.say(text)
     if kinds and ctx.deps.settings.analyse_on_upload:
         n = len(await ctx.store.list_media(project.id))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import timedelta
 
 from conversation import texts
 from conversation.actions import ShowProgress
+from conversation.commands import choices
 from conversation.commands.guard import advance, allowed
 from conversation.context import Ctx, buttons
 from conversation.library import catalog_for
@@ -15,7 +17,7 @@ from conversation.limits import movie_limit
 from conversation.models import MediaRecord, Version
 from conversation.ports import JobRequest
 from conversation.refinement import Catalog, ParseResult, parse
-from conversation.versions import create_next, in_flight, latest_ready
+from conversation.versions import create_next, in_flight, latest_ready, outline
 from pipeline.edits import apply_edits
 from pipeline.models import MediaKind, PlanRequest
 
@@ -57,14 +59,18 @@ async def start_version(
     if not any(r.item.kind != MediaKind.MUSIC for r in records):
         await ctx.say(texts.NEED_MEDIA)
         return None
-    if versions is None:
-        versions = await ctx.store.list_versions(project.id)
     now = ctx.deps.clock.now()
-    over = movie_limit(ctx.deps.settings, versions, ctx.user.key, now)
+    if versions is None:
+        known = await outline(ctx.store, project.id, now - timedelta(hours=1))
+        highest, running = known.highest, known.running
+        if known.recent >= _smallest_cap(ctx):  # only then can a cap bite: read the versions it needs
+            versions = await ctx.store.list_versions(project.id)
+    else:
+        highest, running = max((v.number for v in versions), default=0), in_flight(versions)
+    over = movie_limit(ctx.deps.settings, versions, ctx.user.key, now) if versions is not None else None
     if over:
         await ctx.say(over)
         return None
-    running = in_flight(versions)
     draft = Version(
         project_id=project.id,
         number=0,
@@ -74,8 +80,8 @@ async def start_version(
         created_by=ctx.user.key,
         created_at=now,
     )
-    version = await create_next(ctx.store, draft, versions)
-    expected = max((v.number for v in versions), default=0) + 1
+    version = await create_next(ctx.store, draft, highest=highest)
+    expected = highest + 1
     if version.number != expected:  # another process made versions meanwhile: stack on them
         fresh = [v for v in await ctx.store.list_versions(project.id) if v.number != version.number]
         others = [v for v in fresh if v.number >= expected and v.status != "cancelled"]
@@ -100,11 +106,25 @@ async def start_version(
         )
     )
     replaced = f" (replaces v{', v'.join(str(v.number) for v in running)})" if running else ""
+    # the movie (and this progress message) answer the message that asked for them
+    ctx.deps.remember_ask(project.id, version.number, ctx.source)
     await ctx.deps.outbox.send(
         ShowProgress(chat=ctx.chat, key=f"{project.id}:v{version.number}", stage="queued", percent=0,
-                     text=f"v{version.number}: queued{replaced}…")
+                     text=f"v{version.number}: queued{replaced}…", reply_to=ctx.source)
     )  # fmt: skip
     return version
+
+
+def _smallest_cap(ctx: Ctx) -> int:
+    s = ctx.deps.settings
+    caps = [c for c in (s.movies_per_hour_per_user, s.movies_per_hour_per_project) if c > 0]
+    return min(caps) if caps else 1 << 62
+
+
+async def running_versions(ctx: Ctx) -> list[Version]:
+    """The versions being made now (without reading every version's plan)."""
+    assert ctx.project is not None
+    return (await outline(ctx.store, ctx.project.id, ctx.deps.clock.now())).running
 
 
 async def make(ctx: Ctx, args: str) -> None:
@@ -114,15 +134,15 @@ async def make(ctx: Ctx, args: str) -> None:
         await describe(ctx, args)
         return
     assert ctx.project is not None
-    versions = await ctx.store.list_versions(ctx.project.id)
-    running = in_flight(versions)
+    running = await running_versions(ctx)
     if running:
         await ctx.say(texts.BUSY.format(n=running[-1].number, stage=running[-1].status))
         return
     parent = None
     if ctx.project.current_version is not None:
         parent = await ctx.store.get_version(ctx.project.id, ctx.project.current_version)
-    summary = "re-cut with your latest files" if parent else "first cut"
+    pressed = choices.changes(parent.request, ctx.project.request) if parent else []
+    summary = ", ".join(pressed) if pressed else "re-cut with your latest files" if parent else "first cut"
     await start_version(ctx, ctx.project.request, parent=parent, summary=summary)
 
 
@@ -161,13 +181,17 @@ async def describe(ctx: Ctx, text: str) -> None:
     explained = [u for u in result.unclear if u.endswith(")")]
     missed = f" (Not done: {'; '.join(explained)}.)" if explained else ""
     records = await ctx.store.list_media(ctx.project.id)
+    # the length, shape and style as buttons (Discord shows the long style row as a menu)
+    offer = choices.rows(request)
     if not any(r.item.kind != MediaKind.MUSIC for r in records):
         await ctx.update_project(request=request)
         got = f": {summary}" if summary else ""
-        await ctx.say(f"Noted{got}.{missed} Now send photos, clips and a song, then /make.")
+        await ctx.say(f"Noted{got}.{missed} Now send photos, clips and a song, then /make. "
+                      "Pick a length, shape and style below if you like.", offer)  # fmt: skip
         return
-    await ctx.say(f"Got it{': ' + summary if summary else ''}.{missed} Making your movie…")
-    await start_version(ctx, request, parent=None, summary=summary or "first cut")
+    await ctx.say(f"Got it{': ' + summary if summary else ''}.{missed} Making your movie… "
+                  "Tap a length, shape or style below to change it.", offer)  # fmt: skip
+    await start_version(ctx, request, parent=None, summary=summary or "first cut", records=records)
 
 
 async def refine(
@@ -185,13 +209,12 @@ async def refine(
         return False
     assert ctx.project is not None
     pid = ctx.project.id
-    versions = await ctx.store.list_versions(pid)
-    parent = None
-    if parent_number is not None:
-        parent = next((v for v in versions if v.number == parent_number), None)
-    if parent is None or parent.status != "ready":
-        current = next((v for v in versions if v.number == ctx.project.current_version), None)
-        parent = current if current and current.status == "ready" else latest_ready(versions)
+    # the hot path: read the parent and what's running, not every version with its whole plan
+    parent = await ctx.store.get_version(pid, parent_number) if parent_number is not None else None
+    if (parent is None or parent.status != "ready") and ctx.project.current_version is not None:
+        parent = await ctx.store.get_version(pid, ctx.project.current_version)
+    if parent is not None and parent.status != "ready":
+        parent = latest_ready(await ctx.store.list_versions(pid))  # rare: the current one was lost
     if parent is None:
         await describe(ctx, text)
         return True
@@ -204,8 +227,13 @@ async def refine(
         if not quiet:
             await ctx.say(texts.NOT_UNDERSTOOD.format(text=text.strip()[:200]), buttons(texts.SUGGESTIONS))
         return False
-    running = in_flight(versions)
+    now = ctx.deps.clock.now()
+    known = await outline(ctx.store, pid, now - timedelta(hours=1))
+    running = known.running
     base = running[-1].request if running else parent.request
+    if not running and parent.number == ctx.project.current_version:
+        base = choices.with_pending(ctx, base)  # length/shape/style pressed since this movie
+    versions = await ctx.store.list_versions(pid) if known.recent >= _smallest_cap(ctx) else None
     request = apply_edits(
         base,
         list(result.commands),
@@ -226,8 +254,11 @@ async def refine(
                            music_ids=cat.music_ids, current_music=cat.current_music)  # fmt: skip
 
     duration = parent.plan.duration if parent.plan else None
-    await start_version(ctx, request, parent=parent, summary=summary, versions=versions, records=records,
-                        rebase=rebase)  # fmt: skip
+    if versions is None:
+        await start_version(ctx, request, parent=parent, summary=summary, records=records, rebase=rebase)
+    else:
+        await start_version(ctx, request, parent=parent, summary=summary, versions=versions, records=records,
+                            rebase=rebase)  # fmt: skip
     if result.question:
         await _ask(ctx, result)
     return True

@@ -7,11 +7,15 @@ import uuid
 
 from conversation import texts
 from conversation.actions import StartThread
+from conversation.commands import choices
 from conversation.commands.guard import allowed, need_project
-from conversation.commands.movie import stop_running
+from conversation.commands.movie import running_versions, stop_running
 from conversation.context import Ctx, buttons
 from conversation.models import Member, Project, Role
 from conversation.versions import in_flight
+from pipeline.models import MediaKind
+
+DEFAULT_TITLE = "Memory movie"
 
 
 async def create(ctx: Ctx, title: str) -> Project:
@@ -35,10 +39,18 @@ async def create(ctx: Ctx, title: str) -> Project:
 
 async def new(ctx: Ctx, args: str) -> None:
     if ctx.project is not None:
-        if await _empty_and_mine(ctx) and args.strip():
-            # the project made when the bot joined the group: /new just names it
+        if args.strip() and await _untouched(ctx):
+            # the project made when the bot joined the group: /new just names it. Anyone who may
+            # edit can: the owner (the admin who added the bot) keeps it, the namer makes the movie
+            if not await allowed(ctx, "edit"):
+                return
             await ctx.update_project(title=args.strip()[:80])
-            await ctx.say(texts.STARTED.format(title=ctx.project.title))
+            text = texts.STARTED.format(title=ctx.project.title)
+            if ctx.project.owner_key != ctx.user.key:
+                owner = await ctx.store.get_member(ctx.project.id, ctx.project.owner_key)
+                who = owner.name if owner and owner.name else "the admin who added me"
+                text += f" {who} owns it; you can add files and make the movie."
+            await ctx.say(text)
             return
         await ctx.say(texts.ALREADY.format(title=ctx.project.title))
         return
@@ -60,25 +72,26 @@ async def new(ctx: Ctx, args: str) -> None:
     await ctx.say(texts.STARTED.format(title=project.title))
 
 
-async def _empty_and_mine(ctx: Ctx) -> bool:
+async def _untouched(ctx: Ctx) -> bool:
+    """Still as the bot made it when it joined: default title, no files, no versions."""
     assert ctx.project is not None
     return (
-        ctx.project.owner_key == ctx.user.key
-        and not await ctx.store.list_versions(ctx.project.id)
+        ctx.project.title == DEFAULT_TITLE
+        and ctx.project.current_version is None
         and not await ctx.store.list_media(ctx.project.id, include_removed=True)
+        and not await ctx.store.list_versions(ctx.project.id)
     )
 
 
 async def bot_added(ctx: Ctx) -> None:
-    """The bot was added to a group: whoever added it (a chat admin) owns the chat's project."""
-    if ctx.project is not None:
-        return
-    await create(ctx, "Memory movie")
-    await ctx.say(
-        f"Hi! I turn your photos, clips and a song into a memory movie. {ctx.name} owns this project; "
-        "everyone else here can add files and edit. Send files, then tell me what you'd like. "
-        "(/new <title> names it, /help shows more.)"
-    )
+    """The bot was added to a group: the project is made now, so whoever added it owns it (on
+    platforms where only admins may add bots, that is a chat admin; where any member may, the one
+    who brought the bot is the natural owner, and chat admins keep owner powers anyway, Ctx.role)."""
+    if ctx.project is None:
+        await create(ctx, DEFAULT_TITLE)
+    assert ctx.project is not None
+    owner = await ctx.store.get_member(ctx.project.id, ctx.project.owner_key)
+    await ctx.say(texts.GROUP_WELCOME.format(owner=owner.name if owner and owner.name else ctx.name))
 
 
 async def delete(ctx: Ctx, args: str) -> None:
@@ -123,6 +136,8 @@ async def unlock(ctx: Ctx, args: str) -> None:
 async def _find_member(ctx: Ctx, who: str) -> Member | None:
     assert ctx.project is not None
     who = who.strip().lstrip("@").lower()
+    if who == "me" and ctx.member is not None:
+        return ctx.member
     for m in await ctx.store.list_members(ctx.project.id):
         if who and (m.name.lower() == who or m.user_key.lower() == who or m.user_key.split(":")[-1].lower() == who):
             return m
@@ -137,13 +152,23 @@ async def handover(ctx: Ctx, args: str) -> None:
     if target is None:
         await ctx.say("Hand over to whom? /handover <name> (they must have written here; see /members).")
         return
-    if target.user_key == ctx.member.user_key:
-        await ctx.say("You're already the owner.")
+    if target.user_key == ctx.project.owner_key:
+        await ctx.say("You're already the owner." if target.user_key == ctx.user.key else
+                      f"{target.name or target.user_key} is already the owner.")  # fmt: skip
         return
+    # the previous owner becomes an editor (a chat admin may hand over a project someone else owns,
+    # or take it themselves: /handover me)
+    previous = await ctx.store.get_member(ctx.project.id, ctx.project.owner_key)
     await ctx.store.put_member(target.model_copy(update={"role": "owner"}))
-    await ctx.store.put_member(ctx.member.model_copy(update={"role": "editor"}))
+    if previous is not None:
+        await ctx.store.put_member(previous.model_copy(update={"role": "editor"}))
     await ctx.update_project(owner_key=target.user_key)
-    await ctx.say(f"{target.name or target.user_key} is now the owner of “{ctx.project.title}”; you're an editor.")
+    if target.user_key == ctx.user.key:
+        ctx.member = target.model_copy(update={"role": "owner"})
+        await ctx.say(f"You're now the owner of “{ctx.project.title}”.")
+        return
+    you = "; you're an editor" if previous is not None and previous.user_key == ctx.user.key else ""
+    await ctx.say(f"{target.name or target.user_key} is now the owner of “{ctx.project.title}”{you}.")
 
 
 async def role(ctx: Ctx, args: str) -> None:
@@ -185,7 +210,8 @@ async def settings(ctx: Ctx, args: str) -> None:
         await ctx.say(
             f"duration: {f'{r.duration:g} s' if r.duration else 'auto'}\naspect: {r.aspect}\nstyle: {r.mood}\n"
             f"music: {music}\ntransitions: {r.transition_style}\nnewcomers join as: {ctx.project.default_role}\n"
-            "Change one with /settings duration 40, /settings aspect vertical, /settings style calm…"
+            "Tap a length, shape or style below, or type /settings duration 40, /settings music <song>…",
+            choices.rows(r, make=await _can_make(ctx)),
         )
         return
     m = re.match(r"(newcomers|new members|default role)\s+(editor|viewer)s?$", a, re.IGNORECASE)
@@ -207,6 +233,13 @@ async def settings(ctx: Ctx, args: str) -> None:
     from conversation.commands.movie import adjust_or_refine
 
     await adjust_or_refine(ctx, phrase)
+
+
+async def _can_make(ctx: Ctx) -> bool:
+    """Offer Make it with the settings when there is something to make and nothing being made."""
+    assert ctx.project is not None
+    records = await ctx.store.list_media(ctx.project.id)
+    return any(r.item.kind != MediaKind.MUSIC for r in records) and not await running_versions(ctx)
 
 
 async def help_(ctx: Ctx, args: str = "") -> None:

@@ -62,12 +62,14 @@ async def test_the_admin_who_added_the_bot_owns_the_project(group: Chat) -> None
     admin = ann.model_copy(update={"is_chat_admin": True})
     await group.core.handle(MemberJoined(chat=group.ref, user=admin, event_id="added", added_bot=True))
     group.expect(Say, "ann owns this project")
+    # a member naming the untouched project: it's named, the admin who added the bot keeps it
     await group.send(bob, "/new Bob's trip")
-    group.expect(Say, "already has “Memory movie”")
+    named = group.expect(Say, "New project “Bob's trip”. Send photos")
+    assert named.text.endswith("ann owns it; you can add files and make the movie.")
     await group.send(ann, "/new Lisbon")
-    group.expect(Say, "New project “Lisbon”")
+    group.expect(Say, "already has “Bob's trip”")
     project = await group.store.project_for_chat(group.ref.key)
-    assert project is not None and project.owner_key == ann.key and project.title == "Lisbon"
+    assert project is not None and project.owner_key == ann.key and project.title == "Bob's trip"
 
 
 async def test_owner_sets_newcomers_to_viewers(group: Chat, tiny_media) -> None:  # type: ignore[no-untyped-def]
