@@ -26,6 +26,8 @@ from conversation.versions import describe_plan, what_changed
 
 log = logging.getLogger("conversation.delivery")
 
+CAPTION_ROOM = 1000  # Telegram cuts captions at 1024 characters (Discord at 2000)
+
 STAGE_WORDS = {
     "queued": "queued",
     "materialise": "fetching your files",
@@ -195,7 +197,10 @@ async def _send_fit(ctx: Ctx, version: Version, target: int, caption: str | None
     poster = await _fetch(ctx, version.poster_key) if version.poster_key else None
     note = f"A smaller copy ({texts.mb(size)}) to fit this chat's {texts.mb(limit)} upload limit."
     caption = caption or await caption_for(ctx, version, fresh=True)
-    caption = f"{caption}\n{note}{await _full_link(ctx, version)}"
+    tail = f"\n{note}{await _full_link(ctx, version)}"
+    if len(caption) + len(tail) > CAPTION_ROOM:  # platforms cut long captions at the end: keep the link
+        caption = caption[: max(0, CAPTION_ROOM - len(tail) - 1)].rstrip() + "…"
+    caption += tail
     movie = SendMovie(chat=ctx.chat, path=path, caption=caption, duration=version.duration or 0.0,
                       width=version.width or 0, height=version.height or 0, poster=poster, size_bytes=size,
                       version=version.number, buttons=buttons(texts.QUICK_ACTIONS[:4], texts.QUICK_ACTIONS[4:]),

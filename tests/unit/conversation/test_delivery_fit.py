@@ -222,3 +222,22 @@ async def test_a_long_movie_gets_a_duration_that_would_fit(fitchat: Chat, tiny_m
     said = chat.last_say()
     assert "a 20 s movie can't fit" in said and "/settings duration 9" in said  # 190 KB at ~20 KB/s
     assert chat.pipeline.targets == [None]  # type: ignore[attr-defined]
+
+
+async def test_a_long_caption_is_shortened_so_the_link_survives(
+    fitchat: Chat, tiny_media: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link = "https://media.example/" + "x" * 850  # a long signed URL leaves little room
+
+    async def signed_url(key: str, expires_in: int = 3600) -> str | None:
+        return link
+
+    monkeypatch.setattr(fitchat.media, "signed_url", signed_url)
+    fitchat.outbox.upload_limit = LIMIT
+    await fitchat.send(ann, "/new A very long title")
+    await fitchat.upload(ann, *[tiny_media.photo(f"p{i}.jpg", seed=i) for i in range(2)])
+    await fitchat.send(ann, "/make")
+    await fitchat.settle()
+    (movie,) = fitchat.movies()
+    assert len(movie.caption) <= 1000 and movie.caption.endswith(f"Full quality: {link}")
+    assert movie.caption.startswith("A very") and "…\nA smaller copy" in movie.caption  # cut before the note
