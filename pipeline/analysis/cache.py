@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger(__name__)
 
-ANALYSER_VERSION = {"photo": 4, "video": 4, "music": 5, "dups": 4}
+ANALYSER_VERSION = {"photo": 4, "video": 4, "music": 6, "dups": 4}
 
 M = TypeVar("M", bound=BaseModel)
 

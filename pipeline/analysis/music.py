@@ -239,9 +239,8 @@ def _tags(tempo: float, energy: np.ndarray) -> list[str]:
         return ["energetic", "upbeat"]
     if bpm >= 110:
         return ["upbeat"]
-    if mean < 0.3:
-        return ["calm"]
-    return ["relaxed"]
+    # the first tag is the song's mood: keep to PlanRequest.mood's words (upbeat, calm, energetic...)
+    return ["calm", "relaxed"] if bpm < 100 or mean < 0.3 else ["upbeat"]
 
 
 def _main() -> None:

@@ -154,6 +154,7 @@ def test_music_tempo_beats_and_sections(dev: Dev) -> None:
         peak = max(sections, key=lambda s: s.energy)
         assert peak.label == "peak"
     dm2 = dev.library.music[dev.ids["dm2"]]
+    assert dm1.mood == "energetic" and dm2.mood == "calm"
     for song in (dm1, dm2):  # both open and close the story
         assert song.sections[0].label == "intro" and song.sections[-1].label == "outro"
 
