@@ -36,6 +36,7 @@ from pipeline.settings import PipelineSettings
 log = logging.getLogger(__name__)
 
 PARALLEL = 2
+SONG_TIMEOUT_S = 60.0  # per song (plus one for the child's start-up); a 4-minute song takes ~1 s
 
 Analysis = PhotoAnalysis | VideoAnalysis | MusicAnalysis
 
@@ -128,7 +129,12 @@ async def _analyse_songs(songs: list[MediaItem], settings: PipelineSettings) -> 
             env=_child_env(settings),
         )  # fmt: skip
         try:
-            out, err = await proc.communicate(payload)
+            out, err = await asyncio.wait_for(proc.communicate(payload), SONG_TIMEOUT_S * (1 + len(songs)))
+        except TimeoutError:  # a song that hangs a decoder: the movie goes on without music analysis
+            proc.kill()
+            await proc.wait()
+            log.warning("music analysis timed out for %s", ", ".join(s.original_name for s in songs))
+            return [None] * len(songs)
         except asyncio.CancelledError:  # the job was cancelled: don't leave the child computing
             proc.kill()
             await proc.wait()

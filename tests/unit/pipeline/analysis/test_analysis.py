@@ -250,3 +250,16 @@ async def test_cancelling_analysis_stops_the_music_child(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert started[0].returncode is not None  # killed and reaped, not left computing
+
+
+async def test_a_hanging_music_child_is_killed_after_the_timeout(
+    tiny_media, pipeline_settings: PipelineSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.analysis as analysis
+
+    monkeypatch.setattr(analysis, "SONG_TIMEOUT_S", 0.05)
+    report = await intake_files(
+        [tiny_media.song("s.wav", seconds=4.0), tiny_media.photo("p.jpg")], pipeline_settings
+    )
+    lib = await analyse_media(report.accepted, pipeline_settings)
+    assert lib.music == {} and len(lib.photos) == 1  # the photo is still analysed
