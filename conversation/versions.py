@@ -41,7 +41,11 @@ async def create_next(
             await store.create_version(version)
             return version
         except DuplicateVersion:
-            number += 1
+            if versions is None:  # `highest` was short (a queue that records no jobs): look once
+                versions = await store.list_versions(draft.project_id)
+                number = max([number, *(v.number for v in versions)]) + 1
+            else:
+                number += 1
     raise DuplicateVersion(f"{draft.project_id}: no free version number")
 
 
@@ -61,7 +65,7 @@ async def outline(store: ProjectStore, project_id: str, since: datetime) -> Outl
     be running; only those few are read, and kept only if the version itself says it is in flight."""
     jobs = [j for j in await store.list_jobs(project_id=project_id)
             if j.version is not None and j.id.endswith((":make", ":refine"))]  # fmt: skip
-    highest = max((j.version or 0 for j in jobs), default=0)
+    highest = max((j.version or 0 for j in jobs), default=0)  # create_next copes if it falls short
     maybe = sorted({j.version for j in jobs if j.status in ("queued", "processing") and j.version is not None})
     running = []
     for n in maybe:

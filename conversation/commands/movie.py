@@ -17,7 +17,7 @@ from conversation.limits import movie_limit
 from conversation.models import MediaRecord, Version
 from conversation.ports import JobRequest
 from conversation.refinement import Catalog, ParseResult, parse
-from conversation.versions import create_next, in_flight, latest_ready, outline
+from conversation.versions import IN_FLIGHT, Outline, create_next, in_flight, latest_ready, outline
 from pipeline.edits import apply_edits
 from pipeline.models import MediaKind, PlanRequest
 
@@ -48,6 +48,7 @@ async def start_version(
     versions: list[Version] | None = None,
     records: list[MediaRecord] | None = None,
     rebase: Callable[[PlanRequest], PlanRequest] | None = None,
+    known: Outline | None = None,
 ) -> Version | None:
     """`versions`/`records` may be passed when the caller just read them (one read per event).
     `rebase` re-applies this edit on top of another request: used when another process made a
@@ -61,8 +62,8 @@ async def start_version(
         return None
     now = ctx.deps.clock.now()
     if versions is None:
-        known = await outline(ctx.store, project.id, now - timedelta(hours=1))
-        highest, running = known.highest, known.running
+        known = known or await outline(ctx.store, project.id, now - timedelta(hours=1))
+        highest, running = max(known.highest, project.current_version or 0), known.running
         if known.recent >= _smallest_cap(ctx):  # only then can a cap bite: read the versions it needs
             versions = await ctx.store.list_versions(project.id)
     else:
@@ -84,7 +85,9 @@ async def start_version(
     expected = highest + 1
     if version.number != expected:  # another process made versions meanwhile: stack on them
         fresh = [v for v in await ctx.store.list_versions(project.id) if v.number != version.number]
-        others = [v for v in fresh if v.number >= expected and v.status != "cancelled"]
+        # only versions still being made are someone's concurrent edit (a short `highest` from the
+        # job rows may also have skipped finished ones, which are not)
+        others = [v for v in fresh if v.number >= expected and v.status in IN_FLIGHT]
         if others and rebase is not None:
             request = rebase(max(others, key=lambda v: v.number).request)
             version = version.model_copy(update={"request": request})
@@ -255,7 +258,8 @@ async def refine(
 
     duration = parent.plan.duration if parent.plan else None
     if versions is None:
-        await start_version(ctx, request, parent=parent, summary=summary, records=records, rebase=rebase)
+        await start_version(ctx, request, parent=parent, summary=summary, records=records, rebase=rebase,
+                            known=known)  # fmt: skip
     else:
         await start_version(ctx, request, parent=parent, summary=summary, versions=versions, records=records,
                             rebase=rebase)  # fmt: skip
