@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -188,11 +189,22 @@ class TreeMemory:
         self._thread.join()
 
 
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+CPU: list[float] = []  # CPU seconds (this process + its ffmpeg children) of the last timed() call
+
+
 def timed(fn):  # type: ignore[no-untyped-def]
+    """Wall seconds, peak process-tree MB, result; CPU seconds go to CPU[-1] (steadier than wall
+    on a shared machine: other tenants stretch wall time, not our CPU time)."""
     with TreeMemory() as mem:
-        t0 = time.perf_counter()
+        c0, t0 = _cpu(), time.perf_counter()
         out = fn()
         wall = time.perf_counter() - t0
+        CPU.append(_cpu() - c0)
     return wall, mem.peak / 2**20, out
 
 
@@ -347,6 +359,7 @@ def main() -> None:
         ffmpeg = settings.ffmpeg_exe()
         plan, lib = workload(tmp, args.seconds)
         full_t, full_m, floor_t, floor_m, draft_t, inc_t = [], [], [], [], [], []
+        full_c, floor_c = [], []
         result = None
         for r in range(args.repeat):
             cache = tmp / f"chunks{r}"
@@ -354,11 +367,13 @@ def main() -> None:
             wall, mem, result = timed(lambda spec=spec: asyncio.run(render_movie(plan, lib, spec, settings)))
             full_t.append(wall)
             full_m.append(mem)
+            full_c.append(CPU[-1])
             wall, mem, _ = timed(
                 lambda r=r: encode_floor(ffmpeg, tmp / f"movie{r}.mp4", tmp / f"floor{r}.mp4")
             )
             floor_t.append(wall)
             floor_m.append(mem)
+            floor_c.append(CPU[-1])
             dspec = RenderSpec(
                 output=tmp / f"draft{r}.mp4",
                 width=854,
@@ -396,9 +411,15 @@ def main() -> None:
         print(f"output: {info['duration']:.3f} s, {info['frames']} frames, {info['video_codec']}/{info['audio_codec']}, "
               f"{info['color_space']}/{info['color_primaries']}/{info['color_trc']}/{info['color_range']}, "
               f"{result.size_bytes / 2**20:.1f} MiB, {result.chunks_rendered} chunks")  # fmt: skip
-        print(f"render        wall {med(full_t):6.1f} s   peak {med(full_m):6.0f} MB (process tree)")
-        print(f"encode floor  wall {med(floor_t):6.1f} s   peak {med(floor_m):6.0f} MB")
-        print(f"ratio to floor        {med(full_t) / med(floor_t):.2f}x   (target <= 1.15x)")
+        print(
+            f"render        wall {med(full_t):6.1f} s   cpu {med(full_c):6.1f} s   peak {med(full_m):6.0f} MB (process tree)"
+        )
+        print(
+            f"encode floor  wall {med(floor_t):6.1f} s   cpu {med(floor_c):6.1f} s   peak {med(floor_m):6.0f} MB"
+        )
+        ratios = [a / b for a, b in zip(full_t, floor_t, strict=True)]
+        print(f"ratio to floor        {med(ratios):.2f}x wall (per-run ratios {', '.join(f'{r:.2f}' for r in ratios)}), "
+              f"{med(full_c) / med(floor_c):.2f}x cpu   (target <= 1.15x)")  # fmt: skip
         print(
             f"draft preview  wall {med(draft_t):6.1f} s   = {med(draft_t) / med(full_t) * 100:.0f} % of full (target <= 15 %)"
         )

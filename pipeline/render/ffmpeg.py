@@ -58,6 +58,16 @@ async def run_ffmpeg(
     return text
 
 
+F_SETPIPE_SZ = 1031  # Linux fcntl: a frame is megabytes; 64 KiB pipes mean dozens of wake-ups each
+
+
+def widen_pipe(fd: int, size: int = 1 << 20) -> None:
+    with contextlib.suppress(OSError):
+        import fcntl
+
+        fcntl.fcntl(fd, F_SETPIPE_SZ, size)
+
+
 class Children:
     """Child processes of a render, so a cancelled task can kill every one of them."""
 
@@ -80,6 +90,7 @@ def _encode_sync(
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf)
         children.procs.append(proc)
         assert proc.stdin is not None and proc.stdout is not None
+        widen_pipe(proc.stdin.fileno())
         stdout = proc.stdout
 
         def read_progress() -> None:

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.models import Box, Motion, PhotoAnalysis
+from pipeline.render.ffmpeg import widen_pipe
 
 # Far from the output's aspect (a portrait in 16:9): show all of it over a blurred fill, because
 # covering the frame would throw away more than this share of the picture.
@@ -271,6 +272,8 @@ class ClipShot:
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ]  # fmt: skip
         self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if self._proc.stdout is not None:
+            widen_pipe(self._proc.stdout.fileno())
         self.procs.append(self._proc)
 
     def frame_at(self, source_time: float) -> np.ndarray:
