@@ -23,6 +23,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -91,7 +92,7 @@ async def seed(store: SQLiteProjectStore, root: Path, history: int) -> ChatRef:
         segs.append(Segment(index=k, media_id=mid, kind=MediaKind.PHOTO, timeline_start=1.5 * k, duration=1.5))
     plan = EditPlan(duration=1.5 * SHOTS, aspect="16:9", segments=tuple(segs))
     for n in range(1, history + 1):
-        kind = "refine" if n > 1 else "make"
+        kind: Literal["make", "refine"] = "refine" if n > 1 else "make"
         await store.create_version(Version(project_id=pid, number=n, parent=n - 1 or None, request=PlanRequest(),
                                            plan=plan, status="ready", render_key=f"{pid}/v{n}.mp4",
                                            created_by="bench:ann", created_at=now))  # fmt: skip

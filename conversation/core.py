@@ -41,7 +41,7 @@ from pipeline.errors import UserFacingError
 
 log = logging.getLogger("conversation.core")
 
-Handler = Callable[[Ctx, str], Awaitable[None]]
+Handler = Callable[[Ctx, str], Awaitable[object]]  # some return whether they acted
 
 
 async def _remove(ctx: Ctx, args: str) -> None:
