@@ -273,3 +273,16 @@ async def test_refinements_do_not_read_every_version(chat: Chat, standin: StandI
     versions = await chat.store.list_versions((await _project(chat)).id)
     assert [(v.number, v.status) for v in versions][-2:] == [(4, "cancelled"), (5, "ready")]
     assert chat.movies()[-1].version == 5
+
+
+async def test_bot_added_again_welcomes_again_and_keeps_the_project(group: Chat, tiny_media) -> None:  # type: ignore[no-untyped-def]
+    admin = ann.model_copy(update={"is_chat_admin": True})
+    await group.core.handle(MemberJoined(chat=group.ref, user=admin, event_id="add1", added_bot=True))
+    await group.upload(ann, tiny_media.photo("a.jpg", seed=1))
+    first = await _project(group)
+    await group.core.handle(MemberJoined(chat=group.ref, user=bob, event_id="add2", added_bot=True))
+    again = [s for s in group.says() if s.startswith("Hi!")]
+    assert len(again) == 2 and "ann owns this project" in again[1]  # still ann's, files kept
+    project = await _project(group)
+    assert project.id == first.id and project.owner_key == admin.key
+    assert len(await group.store.list_media(project.id)) == 1
