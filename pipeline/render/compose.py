@@ -7,6 +7,7 @@ filtergraph, so nothing a user types (quotes, colons, backslashes, `%{`) can cha
 from __future__ import annotations
 
 import subprocess
+import textwrap
 from pathlib import Path
 
 import cv2
@@ -37,8 +38,9 @@ class TextLayer:
         size = max(10, round(min(out_w, out_h) * size_frac))
         path = find_font()
         font = ImageFont.truetype(str(path), size) if path else ImageFont.load_default(size)
-        # keep it on one line per user line; clip to the frame width
         text = text.replace("\r", "").strip()[:300]
+        # long lines wrap (about 40 characters) rather than shrinking to an unreadable size
+        text = "\n".join(textwrap.fill(line, 40) or " " for line in text.split("\n")[:4])
         stroke = max(1, size // 14)
         probe = ImageDraw.Draw(Image.new("L", (1, 1)))
         left, top, right, bottom = probe.multiline_textbbox(
