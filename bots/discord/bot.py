@@ -197,7 +197,8 @@ class MovieBot(discord.Client):
         if message.attachments:
             files = [await self._download(message, a, i) for i, a in enumerate(message.attachments)]
             event: Event = MediaReceived(
-                chat=chat, user=user, event_id=event_id, files=tuple(files), caption=text or None
+                chat=chat, user=user, event_id=event_id, message_id=event_id, files=tuple(files),
+                caption=text or None,
             )
         elif text:
             reply_to = message.reference.message_id if message.reference else None
@@ -205,6 +206,7 @@ class MovieBot(discord.Client):
                 chat=chat,
                 user=user,
                 event_id=event_id,
+                message_id=event_id,
                 text=text,
                 reply_to=str(reply_to) if reply_to else None,
             )

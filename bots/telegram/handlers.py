@@ -163,7 +163,7 @@ class TelegramFrontEnd:
                 caption = caption.replace(f"@{self.bot.username}", "").strip() or None
             event = MediaReceived(
                 chat=chat_ref(first.chat, first), user=await self._user(first), event_id=event_id(first),
-                files=tuple(files), caption=caption,
+                message_id=str(first.message_id), files=tuple(files), caption=caption,
                 group_id=str(first.media_group_id) if first.media_group_id else None,
             )  # fmt: skip
             await self.core.handle(event)

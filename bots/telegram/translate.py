@@ -85,12 +85,12 @@ def text_event(
     command = parse_command(text, bot_username)
     if command is not None:
         return CommandReceived(chat=chat, user=user, event_id=event_id(message), name=command[0],
-                               args=command[1], reply_to=reply_to)  # fmt: skip
+                               args=command[1], reply_to=reply_to, message_id=str(message.message_id))  # fmt: skip
     if text.startswith("/"):
         return None  # addressed to another bot in the group
     quote = message.quote.text if message.quote is not None else None
     return TextReceived(chat=chat, user=user, event_id=event_id(message), text=strip_mention(text, bot_username),
-                        reply_to=reply_to, quote=quote)  # fmt: skip
+                        reply_to=reply_to, quote=quote, message_id=str(message.message_id))  # fmt: skip
 
 
 def _ext(mime: str | None, default: str) -> str:

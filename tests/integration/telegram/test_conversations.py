@@ -134,10 +134,11 @@ async def test_reply_and_quick_action_buttons_make_new_versions(
     users.says(ann, chat, "/new Party")
     users.album(ann, chat, [tiny_media.photo(f"p{i}.jpg", seed=i) for i in range(3)], media_group_id="party")
     await fake.wait_for_text("Got 3 photos")
-    users.says(ann, chat, "/make")
+    make = users.says(ann, chat, "/make")
     await fake.wait_for(lambda: _videos(fake, ann["id"]), timeout=60)
     await world.settle()
     v1 = _videos(fake, ann["id"])[0]
+    assert v1.reply_to == make["message_id"]  # the movie answers the message that asked for it
     seen = probe(v1.uploads["video"].data)
     assert (seen["video"], seen["audio"]) == ("h264", "aac") and abs(seen["duration"] - STANDIN_SECONDS) < 0.5
 
