@@ -156,12 +156,13 @@ def _open_heif(src: Path, name: str, max_pixels: int) -> tuple[Image.Image, byte
 def _load(image: Image.Image, name: str) -> None:
     try:
         image.load()
-    except OSError as exc:
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        image.close()  # a refused photo's file handle must not outlive the refusal
         message = str(exc).lower()
-        if "truncated" in message or "broken data stream" in message or "premature end" in message:
+        if isinstance(exc, OSError) and any(
+            sign in message for sign in ("truncated", "broken data stream", "premature end")
+        ):
             raise rejected.truncated(name) from exc
-        raise rejected.corrupt_image(name) from exc
-    except (ValueError, SyntaxError, EOFError) as exc:
         raise rejected.corrupt_image(name) from exc
 
 

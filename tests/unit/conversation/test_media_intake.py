@@ -33,9 +33,6 @@ async def real_chat(tmp_path: Path, pipeline_settings: PipelineSettings) -> Asyn
     await c.close()
 
 
-# pipeline/intake/photos.py leaves truncated_photo.jpg's file open when decoding fails (reported
-# to the lead); that is the intake's leak, not the conversation's, so it doesn't fail this test.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning", "ignore::ResourceWarning")
 async def test_every_bad_corpus_file_is_named_and_the_rest_kept(real_chat: Chat, corpus_bad: Path, corpus_dev: Path) -> None:
     chat = real_chat
     await chat.send(ann, "/new bad day")
