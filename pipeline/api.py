@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.edits import EditCommand
 from pipeline.models import (
     ASPECT_SIZES,
     Critique,
@@ -114,6 +115,17 @@ class Pipeline:
         await progress("planning", 1.0)
         drain = getattr(brain, "drain_notes", None)  # a brain that fell back says so (GeminiBrain)
         return PlanOutcome(plan=plan, critiques=tuple(critiques), notes=tuple(drain()) if drain else ())
+
+    async def interpret_feedback(
+        self, text: str, plan: EditPlan, library: Library
+    ) -> tuple[EditCommand, ...] | None:
+        """Typed edits the AI brain reads in free-text feedback the offline parser couldn't place;
+        None when there is no AI brain (offline, privacy mode) or it understood nothing."""
+        interpret = getattr(self.brain, "interpret_feedback", None)
+        if interpret is None:
+            return None
+        commands: tuple[EditCommand, ...] | None = await interpret(text, plan, library)
+        return commands or None
 
     def render_spec(
         self,

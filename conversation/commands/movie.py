@@ -4,6 +4,7 @@ version bookkeeping (supersede what's running, so concurrent edits stack instead
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,14 +13,16 @@ from conversation.actions import ShowProgress
 from conversation.commands import choices
 from conversation.commands.guard import advance, allowed
 from conversation.context import Ctx, buttons
-from conversation.library import catalog_for
+from conversation.library import catalog_for, library_for
 from conversation.limits import movie_limit
 from conversation.models import MediaRecord, Version
 from conversation.ports import JobRequest
 from conversation.refinement import Catalog, ParseResult, parse
 from conversation.versions import IN_FLIGHT, Outline, create_next, in_flight, latest_ready, outline
-from pipeline.edits import apply_edits
-from pipeline.models import MediaKind, PlanRequest
+from pipeline.edits import EditCommand, apply_edits
+from pipeline.models import Library, MediaKind, PlanRequest
+
+log = logging.getLogger("conversation.commands.movie")
 
 
 def job_id(project_id: str, version: Version) -> str:
@@ -223,6 +226,9 @@ async def refine(
         return True
     records = await ctx.store.list_media(pid)
     result, cat = await _parse(ctx, text, parent, focus, records)
+    if (result.empty or result.unclear) and not result.question and not quiet:
+        # the AI brain reads the whole message: its edits replace the rules' partial reading
+        result = await _ask_the_brain(ctx, text, parent, records) or result
     if result.empty:
         if result.question:
             await _ask(ctx, result)
@@ -266,6 +272,33 @@ async def refine(
     if result.question:
         await _ask(ctx, result)
     return True
+
+
+async def _ask_the_brain(ctx: Ctx, text: str, parent: Version, records: list[MediaRecord]) -> ParseResult | None:
+    """Words the rules couldn't place go to the AI brain, when there is one (never offline or in
+    privacy mode); what it reads comes back as the same typed edits the parser makes."""
+    if parent.plan is None:
+        return None
+    library = await library_for(ctx, records) or Library()
+    try:
+        commands = await ctx.deps.pipeline.interpret_feedback(text, parent.plan, library)
+    except Exception:  # the brain is a help, not a dependency: the rules' answer stands
+        log.warning("AI feedback reading failed", exc_info=True)
+        return None
+    if not commands:
+        return None
+    names = {r.media_id: r.item.original_name for r in records}
+    return ParseResult(commands=commands, understood=tuple(_describe(c, names) for c in commands))
+
+
+def _describe(command: EditCommand, names: dict[str, str]) -> str:
+    """'set duration 20.0', 'exclude IMG_07.jpg': plain enough to confirm what was understood."""
+    parts = []
+    for value in command.model_dump(exclude={"op"}).values():
+        for v in value if isinstance(value, tuple | list) else (value,):
+            if v not in (None, ""):
+                parts.append(names.get(v, str(v)) if isinstance(v, str) else str(v))
+    return " ".join([command.op.replace("_", " "), *parts])
 
 
 async def _ask(ctx: Ctx, result: ParseResult) -> None:

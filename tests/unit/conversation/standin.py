@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.api import PlanOutcome
+from pipeline.edits import EditCommand
 from pipeline.models import (
     EditPlan,
     IntakeReport,
@@ -45,6 +46,8 @@ class StandInPipeline:
         self.render_started = asyncio.Event()
         self.planned: list[tuple[PlanRequest, EditPlan | None]] = []
         self.analyse_calls = 0
+        # what an AI brain would read in free text (Pipeline.interpret_feedback); empty = offline
+        self.ai_reads: dict[str, tuple[EditCommand, ...]] = {}
 
     async def intake(self, paths: Sequence[Path], progress: ProgressFn = no_progress) -> IntakeReport:
         accepted, rejected = [], []
@@ -103,6 +106,9 @@ class StandInPipeline:
                         music=MusicCue(media_id=music) if music else None, tempo=120.0 if music else None,
                         title=request.title)  # fmt: skip
         return PlanOutcome(plan=plan)
+
+    async def interpret_feedback(self, text: str, plan: EditPlan, library: Library) -> tuple[EditCommand, ...] | None:
+        return self.ai_reads.get(text)
 
     async def storyboard(self, plan: EditPlan, library: Library, output: Path) -> Path:
         output.write_bytes(b"\x89PNG\r\n\x1a\n storyboard")

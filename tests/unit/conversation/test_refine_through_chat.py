@@ -61,3 +61,27 @@ async def test_reply_to_the_storyboard_refines_that_version(chat: Chat, tiny_med
     board = next(a for a in chat.outbox.sent if isinstance(a, SendPicture))
     await chat.send(ann, "vertical", reply_to=message_id_of(chat, board))
     chat.expect(Say, "Making it from v1")
+
+
+async def test_words_the_rules_miss_go_to_the_ai_brain_as_typed_edits(chat: Chat, tiny_media) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.edits import Exclude, SetMood
+
+    ids = await _delivered(chat, tiny_media)
+    vague = "make it feel like a lazy summer evening, lose the kitty"
+    chat.pipeline.ai_reads[vague] = (SetMood(mood="calm"), Exclude(media_ids=(ids["cat.jpg"],)))
+    await chat.send(ann, vague)
+    said = chat.expect(Say, "Got it:")
+    assert "set mood calm" in said.text and "cat.jpg" in said.text  # says what it understood, by name
+    await chat.settle()
+    chat.expect(SendMovie, "v2 (from v1)")
+    project = await chat.store.project_for_chat(chat.ref.key)
+    v2 = await chat.store.get_version(project.id, 2)  # type: ignore[union-attr]
+    assert v2 is not None and v2.request.mood == "calm" and v2.request.exclude == {ids["cat.jpg"]}
+
+
+async def test_without_an_ai_brain_unclear_words_get_a_question_not_a_movie(chat: Chat, tiny_media) -> None:  # type: ignore[no-untyped-def]
+    await _delivered(chat, tiny_media)
+    await chat.send(ann, "make it feel like a lazy summer evening")
+    chat.expect(Say, "")
+    project = await chat.store.project_for_chat(chat.ref.key)
+    assert await chat.store.get_version(project.id, 2) is None  # type: ignore[union-attr]
