@@ -22,7 +22,6 @@ import shutil
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -41,11 +40,6 @@ from conversation.events import (
 from conversation.ports import Outbox
 
 MakeCore = Callable[[Outbox], ConversationCore | Awaitable[ConversationCore]]
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class ConsoleOutbox:
@@ -86,7 +80,9 @@ class ConsoleOutbox:
             self._print("bot: " + action.text.replace("\n", "\n     "))
             self._show_buttons(action.buttons, mid)
         elif isinstance(action, SendPicture):
-            self._print(f"bot: [storyboard] {action.path}" + (f"  {action.caption}" if action.caption else ""))
+            self._print(
+                f"bot: [storyboard] {action.path}" + (f"  {action.caption}" if action.caption else "")
+            )
         elif isinstance(action, SendMovie):
             path = self._keep(action)
             self._print(f"bot: {action.caption}")
@@ -164,7 +160,10 @@ def line_to_event(line: str, chat: ChatRef, user: UserRef, outbox: ConsoleOutbox
 
 
 def _media(common: dict[str, Any], files: list[Path]) -> MediaReceived:
-    incoming = tuple(IncomingFile(name=p.name, path=p.resolve(), size_bytes=p.stat().st_size, as_document=True) for p in files)
+    incoming = tuple(
+        IncomingFile(name=p.name, path=p.resolve(), size_bytes=p.stat().st_size, as_document=True)
+        for p in files
+    )
     return MediaReceived(**common, files=incoming)
 
 

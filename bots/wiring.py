@@ -7,11 +7,11 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bots.settings import AppSettings, ConfigError
+from conversation.clock import SystemClock
 from conversation.core import ConversationCore
 from conversation.jobs import JobDeps, job_function
 from conversation.ports import JobQueue, MediaStore, Outbox, ProjectStore
@@ -20,11 +20,6 @@ from pipeline.api import Brain, Pipeline
 
 if TYPE_CHECKING:
     from workers.client import WorkerClient
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def make_brain(settings: AppSettings) -> Brain | None:
@@ -48,7 +43,9 @@ def open_stores(settings: AppSettings) -> tuple[ProjectStore, MediaStore]:
         from conversation.store.supabase_store import SupabaseProjectStore
 
         key = settings.supabase_service_role_key.get_secret_value()
-        return SupabaseProjectStore(settings.supabase_url, key), SupabaseMediaStore(settings.supabase_url, key)
+        return SupabaseProjectStore(settings.supabase_url, key), SupabaseMediaStore(
+            settings.supabase_url, key
+        )
     from conversation.store.local_media import LocalMediaStore
     from conversation.store.sqlite import SQLiteProjectStore
 
@@ -95,7 +92,9 @@ class Backend:
     async def core(self, outbox: Outbox) -> ConversationCore:
         """The core factory the front ends call with their outbox."""
         core_settings = CoreSettings(scratch_dir=self.settings.memory_movie_home / "scratch" / "core")
-        core = ConversationCore(self.store, self.media, self.queue, outbox, self.pipeline, SystemClock(), core_settings)
+        core = ConversationCore(
+            self.store, self.media, self.queue, outbox, self.pipeline, SystemClock(), core_settings
+        )
         if self.client is not None:  # arq: workers publish updates on a Redis stream we consume
             self.client.start(core.on_job_update)
             await self.client.resume()  # work queued before a Redis restart (ids dedupe repeats)
@@ -171,7 +170,9 @@ def run_discord(settings: AppSettings) -> int:
 
     token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
     lazy = _LazyBackend(settings, "discord")
-    return main(token, lazy.core, download_dir=settings.memory_movie_home / "scratch" / "discord", on_stop=lazy.close)
+    return main(
+        token, lazy.core, download_dir=settings.memory_movie_home / "scratch" / "discord", on_stop=lazy.close
+    )
 
 
 def run_worker(settings: AppSettings, *, queue: str, health: bool) -> int:
@@ -187,7 +188,9 @@ def run_worker(settings: AppSettings, *, queue: str, health: bool) -> int:
 
     async def open_deps() -> JobDeps:
         store, media = open_stores(settings)
-        return JobDeps(store, media, make_pipeline(settings), settings.memory_movie_home / "scratch" / "worker")
+        return JobDeps(
+            store, media, make_pipeline(settings), settings.memory_movie_home / "scratch" / "worker"
+        )
 
     # long movies fan their chunks out over every worker
     return serve_worker(config, open_deps, chunk_renderer=PipelineChunkRenderer(settings.pipeline()))

@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
+from conversation.clock import SystemClock
 from conversation.jobs import TRANSIENT_MESSAGE, Report, TransientJobError, error_ref, requests_to_resume
 from conversation.models import Job, JobStatus
 from conversation.ports import Clock, JobRequest, JobSink, JobUpdate, ProjectStore
@@ -24,11 +24,6 @@ log = logging.getLogger(__name__)
 JobFn = Callable[[JobRequest, Report], Awaitable[object]]
 
 _FINAL: dict[str, JobStatus] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
-
-
-class _UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 async def mirror_update(store: ProjectStore, job: Job, update: JobUpdate, clock: Clock) -> Job:
@@ -69,7 +64,7 @@ class InProcessJobQueue:
         self.store = store
         self.job_fn = job_fn
         self._sink = sink
-        self.clock = clock or _UtcClock()
+        self.clock = clock or SystemClock()
         self._slots = asyncio.Semaphore(max_concurrent)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closed = False

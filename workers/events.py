@@ -24,7 +24,6 @@ import contextlib
 import logging
 import os
 import socket
-from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -32,6 +31,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from conversation.clock import SystemClock
 from conversation.models import JobStatus
 from conversation.ports import Clock, JobSink, JobUpdate, ProjectStore
 from workers.logcontext import job_context
@@ -70,11 +70,6 @@ def dedupe_key(update: JobUpdate, run: str) -> str:
     return f"{update.job_id}:{run}:{update.seq}"
 
 
-class _UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class EventConsumer:
     """`EventConsumer(redis, store, sink)`; `await consumer.run()` until cancelled (or `stop()`).
 
@@ -100,7 +95,7 @@ class EventConsumer:
         self.group = group
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
         self.lease_ms = lease_ms
-        self.clock = clock or _UtcClock()
+        self.clock = clock or SystemClock()
         self.delivered = 0
         self.skipped = 0
         self._stop = asyncio.Event()

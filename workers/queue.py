@@ -8,12 +8,12 @@ a long render never starves a quick analysis. Results come back as events (worke
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix
 from arq.utils import timestamp_ms
 
+from conversation.clock import SystemClock
 from conversation.jobs import requests_to_resume
 from conversation.models import Job
 from conversation.ports import Clock, JobRequest, JobUpdate, ProjectStore
@@ -34,11 +34,6 @@ def queue_for(kind: str) -> str:
     return ANALYSIS_QUEUE if kind == "analyse" else RENDER_QUEUE
 
 
-class _UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 class ArqJobQueue:
     """`ArqJobQueue(redis, store, events_stream="mm:events")`, or `await ArqJobQueue.connect(url, store)`.
 
@@ -55,7 +50,7 @@ class ArqJobQueue:
         self.redis = redis
         self.store = store
         self.events_stream = events_stream
-        self.clock = clock or _UtcClock()
+        self.clock = clock or SystemClock()
 
     @classmethod
     async def connect(
