@@ -11,14 +11,13 @@ supabase/config.toml.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from conversation.store.supabase_rows import open_client, retry_signals
+from conversation.store.supabase_rows import ClientOwner, open_client, retry_signals
 
 DEFAULT_BUCKET = "user-media"
 DEFAULT_ROUTES: tuple[tuple[str, str], ...] = (
@@ -40,7 +39,7 @@ def check_key(key: str) -> str:
 
 
 @retry_signals
-class SupabaseMediaStore:
+class SupabaseMediaStore(ClientOwner):
     """`SupabaseMediaStore(url, service_role_key)` — SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.
 
     Transient failures (network, Storage 5xx) raise SupabaseUnavailable, a ConnectionError.
@@ -59,12 +58,7 @@ class SupabaseMediaStore:
         timeout: float = 300.0,
         client: Any = None,
     ) -> None:
-        self.url = url
-        self._key = service_role_key
-        self._timeout = timeout
-        self._client = client
-        self._http: Any = None  # the httpx client we made (and must close)
-        self._lock = asyncio.Lock()
+        super().__init__(url, service_role_key, timeout=timeout, client=client)
         self.default_bucket = default_bucket
         self.routes = routes
         self._routes = [(re.compile(pattern), bucket) for pattern, bucket in routes]
@@ -90,14 +84,6 @@ class SupabaseMediaStore:
     async def _bucket(self, name: str) -> Any:
         await self._open()
         return self._client.storage.from_(name)
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-            self._client = None
-
-    close = aclose
 
     # ------------------------------------------------------------------ the port
 

@@ -8,6 +8,7 @@ rebuild the key; writes take the profile id the store resolved.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import Callable
@@ -261,7 +262,6 @@ def retry_signals(cls: C) -> C:
     return cls
 
 
-
 def open_client(url: str, key: str, timeout: float) -> tuple[Any, Any]:
     """(supabase AsyncClient, the httpx client under it). Closing the httpx client closes every
     socket the Supabase client opened; auth refresh and sessions are off (a service key has none)."""
@@ -272,3 +272,26 @@ def open_client(url: str, key: str, timeout: float) -> tuple[Any, Any]:
     http = httpx.AsyncClient(timeout=timeout)
     options = AsyncClientOptions(httpx_client=http, auto_refresh_token=False, persist_session=False)
     return AsyncClient(url, key, options), http
+
+
+class ClientOwner:
+    """What both Supabase stores keep about their connection: the address, the key, and the
+    supabase client with the httpx client under it. Each store opens them lazily (under `_lock`);
+    `aclose` closes the httpx client only if the store made it (a `client=` passed in belongs to
+    its owner)."""
+
+    def __init__(self, url: str, service_role_key: str, *, timeout: float, client: Any) -> None:
+        self.url = url
+        self._key = service_role_key
+        self._timeout = timeout
+        self._client = client
+        self._http: Any = None  # the httpx client we made (and must close)
+        self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+            self._client = None
+
+    close = aclose

@@ -10,7 +10,6 @@ pay for it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +32,7 @@ def _chunks(ids: list[str]) -> list[list[str]]:
 
 
 @retry_signals
-class SupabaseProjectStore:
+class SupabaseProjectStore(rows.ClientOwner):
     """`SupabaseProjectStore(url, service_role_key)` — SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.
 
     Transient failures (network, PostgREST without its database) raise SupabaseUnavailable, a
@@ -44,12 +43,7 @@ class SupabaseProjectStore:
     """
 
     def __init__(self, url: str, service_role_key: str, *, timeout: float = 30.0, client: Any = None) -> None:
-        self.url = url
-        self._key = service_role_key
-        self._timeout = timeout
-        self._client = client
-        self._http: Any = None  # the httpx client we made (and must close)
-        self._lock = asyncio.Lock()
+        super().__init__(url, service_role_key, timeout=timeout, client=client)
         self._profiles: dict[str, tuple[str, str]] = {}  # user_key -> (profile id, display name sent)
 
     # ------------------------------------------------------------------ plumbing
@@ -63,14 +57,6 @@ class SupabaseProjectStore:
 
     async def _table(self, name: str) -> Any:
         return (await self._db()).table(name)
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-            self._client = None
-
-    close = aclose
 
     async def _all(self, build: Callable[[Any], Any]) -> list[dict[str, Any]]:
         """Every row of an ordered query (`build(client)`), page by page."""
