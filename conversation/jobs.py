@@ -16,11 +16,12 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from conversation.fit import fit_target_of
-from conversation.models import MediaRecord, Version
+from conversation.models import Job, MediaRecord, Version
 from conversation.ports import JobRequest, JobUpdate, MediaStore, ProjectStore
 from pipeline.api import Pipeline
 from pipeline.errors import UserFacingError
@@ -311,6 +312,20 @@ def job_function(deps: JobDeps) -> Callable[[JobRequest, Report], Awaitable[Outc
         return await run_job(request, deps, report)
 
     return run
+
+
+def queued_job(request: JobRequest, existing: Job | None, now: datetime) -> Job:
+    """The jobs-table record of a request just queued; a re-queue keeps its attempts and birth."""
+    return Job(
+        id=request.job_id,
+        project_id=request.project_id,
+        version=request.version,
+        kind=request.kind,
+        status="queued",
+        attempts=existing.attempts if existing else 0,
+        created_at=existing.created_at if existing else now,
+        updated_at=now,
+    )
 
 
 async def requests_to_resume(store: ProjectStore, chat_prefix: str = "") -> list[JobRequest]:

@@ -15,7 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from conversation.clock import SystemClock
-from conversation.jobs import TRANSIENT_MESSAGE, Report, TransientJobError, error_ref, requests_to_resume
+from conversation.jobs import (
+    TRANSIENT_MESSAGE,
+    Report,
+    TransientJobError,
+    error_ref,
+    queued_job,
+    requests_to_resume,
+)
 from conversation.models import Job, JobStatus
 from conversation.ports import Clock, JobRequest, JobSink, JobUpdate, ProjectStore
 
@@ -83,16 +90,7 @@ class InProcessJobQueue:
             return False
         now = self.clock.now()
         existing = await self.store.get_job(request.job_id)
-        job = Job(
-            id=request.job_id,
-            project_id=request.project_id,
-            version=request.version,
-            kind=request.kind,
-            status="queued",
-            attempts=existing.attempts if existing else 0,
-            created_at=existing.created_at if existing else now,
-            updated_at=now,
-        )
+        job = queued_job(request, existing, now)
         # a second enqueue racing the put_job above must still be refused
         if request.job_id in self._tasks:
             return False

@@ -14,7 +14,7 @@ from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix
 from arq.utils import timestamp_ms
 
 from conversation.clock import SystemClock
-from conversation.jobs import requests_to_resume
+from conversation.jobs import queued_job, requests_to_resume
 from conversation.models import Job
 from conversation.ports import Clock, JobRequest, JobUpdate, ProjectStore
 from workers.events import EVENTS_STREAM, publish
@@ -66,18 +66,7 @@ class ArqJobQueue:
         existing = await self.store.get_job(request.job_id)
         if existing is None or existing.status not in ("queued", "processing"):
             now = self.clock.now()
-            await self.store.put_job(
-                Job(
-                    id=request.job_id,
-                    project_id=request.project_id,
-                    version=request.version,
-                    kind=request.kind,
-                    status="queued",
-                    attempts=existing.attempts if existing else 0,
-                    created_at=existing.created_at if existing else now,
-                    updated_at=now,
-                )
-            )
+            await self.store.put_job(queued_job(request, existing, now))
         await self.redis.delete(CANCEL_PREFIX + request.job_id)
         job = await self.redis.enqueue_job(
             FUNCTIONS[request.kind],
