@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Literal
 
 from conversation import texts
 from conversation.actions import SendMovie, SendPicture, ShowProgress
@@ -45,11 +46,11 @@ async def _fetch(ctx: Ctx, key: str) -> Path:
     return await ctx.deps.media.get(key, dest)
 
 
-async def _link(ctx: Ctx, message_id: str | None, version: int, kind: str) -> None:
+async def _link(ctx: Ctx, message_id: str | None, version: int, kind: Literal["movie", "storyboard"]) -> None:
     if message_id and ctx.project:
         await ctx.store.link_message(
             MessageLink(chat_key=ctx.project.chat_key, message_id=message_id, project_id=ctx.project.id,
-                        version=version, kind=kind)  # type: ignore[arg-type]
+                        version=version, kind=kind)
         )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 Report = Callable[[JobUpdate], Awaitable[None]]
 RenderFn = Callable[[EditPlan, Library, RenderSpec, ProgressFn], Awaitable[RenderResult | None]]
 Outcome = Literal["done", "failed", "handed_off"]
+UpdateKind = Literal["progress", "storyboard", "done", "failed", "cancelled"]  # JobUpdate.kind
 
 # Share of the overall percent each stage covers: one bar that only moves forward.
 _STAGE_SPAN: dict[str, tuple[int, int]] = {
@@ -90,14 +91,14 @@ class _Reporter:
         self.min_interval = min_interval
         self.min_step = min_step
 
-    async def send(self, kind: str, *, stage: str = "", percent: int = 0, message: str = "") -> None:
+    async def send(self, kind: UpdateKind, *, stage: str = "", percent: int = 0, message: str = "") -> None:
         self._seq += 1
         await self._report(
             JobUpdate(
                 job_id=self.request.job_id,
                 project_id=self.request.project_id,
                 version=self.request.version,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 stage=stage,
                 percent=max(0, min(100, percent)),
                 message=message,

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from conversation.clock import SystemClock
 from conversation.jobs import (
@@ -30,7 +32,16 @@ log = logging.getLogger(__name__)
 
 JobFn = Callable[[JobRequest, Report], Awaitable[object]]
 
+_FinalKind = Literal["done", "failed", "cancelled"]
 _FINAL: dict[str, JobStatus] = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
+
+
+@dataclass
+class _RunState:
+    """One run of a job: its record as last written, and whether its final word was said."""
+
+    job: Job
+    final: bool = False
 
 
 async def mirror_update(store: ProjectStore, job: Job, update: JobUpdate, clock: Clock) -> Job:
@@ -140,26 +151,26 @@ class InProcessJobQueue:
     # ------------------------------------------------------------------ one job
 
     async def _run(self, request: JobRequest, job: Job) -> None:
-        state = {"job": job, "final": False}
+        state = _RunState(job)
 
         async def report(update: JobUpdate) -> None:
-            if state["final"]:
+            if state.final:
                 return  # one final word per run: a job fn that says "done" twice says it once
             if update.kind in _FINAL:
-                state["final"] = True
-            state["job"] = await mirror_update(self.store, state["job"], update, self.clock)  # type: ignore[arg-type]
+                state.final = True
+            state.job = await mirror_update(self.store, state.job, update, self.clock)
             await self._deliver(update)
 
         seq = 0
 
-        async def final(kind: str, message: str = "") -> None:
+        async def final(kind: _FinalKind, message: str = "") -> None:
             nonlocal seq
             await report(
                 JobUpdate(
                     job_id=request.job_id,
                     project_id=request.project_id,
                     version=request.version,
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     stage=kind,
                     percent=100 if kind == "done" else 0,
                     message=message,
@@ -169,15 +180,15 @@ class InProcessJobQueue:
 
         try:
             async with self._slots:
-                current: Job = state["job"]  # type: ignore[assignment]
-                state["job"] = current.model_copy(
+                current = state.job
+                state.job = current.model_copy(
                     update={
                         "status": "processing",
                         "attempts": current.attempts + 1,
                         "updated_at": self.clock.now(),
                     }
                 )
-                await self.store.put_job(state["job"])  # type: ignore[arg-type]
+                await self.store.put_job(state.job)
                 for delay in (*self.retry_delays, None):
                     try:
                         await self.job_fn(request, report)
@@ -191,16 +202,16 @@ class InProcessJobQueue:
                             "job %s hit a transient error (%s); retrying in %.0fs", request.job_id, exc, delay
                         )
                         await asyncio.sleep(delay)
-            if not state["final"]:
+            if not state.final:
                 await final("done")
         except asyncio.CancelledError:
-            if not state["final"]:
+            if not state.final:
                 await asyncio.shield(final("cancelled", "Cancelled."))
             # the task ends here: cancellation is this job's normal outcome, not the loop's
         except Exception:
             ref = error_ref()
             log.exception("job %s crashed outside run_job (ref %s)", request.job_id, ref)
-            if not state["final"]:
+            if not state.final:
                 await final("failed", f"Something went wrong (ref {ref}).")
 
     async def _deliver(self, update: JobUpdate) -> None:

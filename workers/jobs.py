@@ -103,7 +103,7 @@ async def _execute(
             finished.append(update.kind)
         await send(update)
 
-    async def final(kind: str, message: str = "") -> None:
+    async def final(kind: Literal["done", "failed", "cancelled"], message: str = "") -> None:
         if finished:
             return
         finished.append(kind)
@@ -112,7 +112,7 @@ async def _execute(
                 job_id=job_id,
                 project_id=project_id,
                 version=version,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 stage=kind,
                 message=message,
                 seq=TRY_STRIDE - 1,
