@@ -180,7 +180,7 @@ async def role(ctx: Ctx, args: str) -> None:
     if m is None or target is None or target.role == "owner":
         await ctx.say("Usage: /role <name> editor|viewer (see /members).")
         return
-    new_role: Role = m.group(2).lower()  # type: ignore[assignment]
+    new_role: Role = "editor" if m.group(2).lower() == "editor" else "viewer"  # the pattern allows no other
     await ctx.store.put_member(target.model_copy(update={"role": new_role}))
     await ctx.say(f"{target.name or target.user_key} is now a {new_role}.")
 

@@ -18,6 +18,7 @@ from pipeline.edits import (
     SetOrder,
     SetTransitions,
 )
+from pipeline.models import Aspect, PaceSection
 
 Understood = tuple[EditCommand, str]
 I = re.IGNORECASE  # noqa: E741
@@ -85,7 +86,7 @@ def duration(clause: str, cat: Catalog) -> list[Understood]:
         factor = (1.15, 1.3, 1.6)[k] if slower else (1 / 1.15, 1 / 1.3, 1 / 1.6)[k]
         sec = _section(c)
         where = {"start": "start", "end": "ending", "middle": "middle"}[sec]
-        return [(ChangePace(section=sec, factor=round(factor, 3)), f"{'longer' if slower else 'shorter'} {where}")]  # type: ignore[arg-type]
+        return [(ChangePace(section=sec, factor=round(factor, 3)), f"{'longer' if slower else 'shorter'} {where}")]
     if re.search(r"\b(shorter|too long|trim it|tighter|cut it down|less long|drags on)\b", c):
         f = (0.85, 0.75, 0.5)[k]
         return [(ScaleDuration(factor=f), ("a bit shorter", "shorter", "much shorter")[k])]
@@ -95,7 +96,7 @@ def duration(clause: str, cat: Catalog) -> list[Understood]:
     return []
 
 
-ASPECTS = [
+ASPECTS: list[tuple[str, Aspect, str]] = [
     (r"\b(vertical|portrait|9[:x/]16|stor(y|ies)|reels?|tik ?tok|shorts|phone screen|upright)\b", "9:16", "vertical (9:16)"),
     (r"\b(square|1[:x/]1|instagram post|instagram feed|feed post)\b", "1:1", "square (1:1)"),
     (r"\b(horizontal|landscape|widescreen|wide screen|16[:x/]9|youtube|tv|television|laptop)\b", "16:9", "widescreen (16:9)"),
@@ -108,7 +109,7 @@ def aspect(clause: str, cat: Catalog) -> list[Understood]:
         return []  # "the portrait photo" is a reference, not a format
     for pattern, value, said in ASPECTS:
         if re.search(pattern, clause, I):
-            return [(SetAspect(aspect=value), said)]  # type: ignore[arg-type]
+            return [(SetAspect(aspect=value), said)]
     return []
 
 
@@ -121,14 +122,14 @@ FASTER = (
     r"|shorter shots|quick(er)? cuts|more cuts|pick up the pace|fast|livelier|tighter cuts|drag|dragging)\b"
 )
 _SECS = r"\d+\s*(s|secs?|seconds?)"
-SECTIONS = [
+SECTIONS: list[tuple[PaceSection, str]] = [
     ("start", r"\b(start|beginning|begin|intro|opening|first (part|half|few seconds|bit|shots|section|" + _SECS + r")|at first|early)\b"),
     ("end", r"\b(end|ending|outro|finale|last (part|half|few seconds|bit|shots|section|" + _SECS + r")|closing|towards the end)\b"),
     ("middle", r"\b(middle|mid|centre|center|main part)\b"),
 ]
 
 
-def _section(clause: str) -> str:
+def _section(clause: str) -> PaceSection:
     for name, pattern in SECTIONS:
         if re.search(pattern, clause):
             return name
@@ -154,7 +155,7 @@ def pace(clause: str, cat: Catalog) -> list[Understood]:
     section = section_at(at[0], cat.duration) if at is not None else _section(c)
     word = ("a bit " if k == 0 else "much " if k == 2 else "") + ("slower" if slower else "faster")
     where = {"start": " start", "end": " ending", "middle": " middle", "all": ""}[section]
-    return [(ChangePace(section=section, factor=round(factor, 3)), f"{word}{where}")]  # type: ignore[arg-type]
+    return [(ChangePace(section=section, factor=round(factor, 3)), f"{word}{where}")]
 
 
 MOODS = {

@@ -174,7 +174,7 @@ def _music(clause: str, st: _State) -> bool:
     named = None
     if songs:
         res = resolve(re.sub(r"\b(use|play|switch to|change to|put on|with)\b", " ", c, flags=I), st.cat)
-        if res is not None and all(st.cat.by_id(i) and st.cat.by_id(i).kind == MediaKind.MUSIC for i in res.ids):  # type: ignore[union-attr]
+        if res is not None and all((e := st.cat.by_id(i)) is not None and e.kind == MediaKind.MUSIC for i in res.ids):
             named = res
     if named is None and not re.search(r"\b(song|music|track|tune|soundtrack)s?\b", c, I):
         return False
