@@ -3,7 +3,6 @@ as a real movie attachment, and a reply re-cuts it vertical. Skips until every s
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,30 +15,9 @@ from tests.fakes.discord_server import FakeDiscord
 from tests.integration.discord.conftest import running_bot
 from tests.integration.discord.test_end_to_end import movie_message
 from tests.integration.discord.world import World, probe
+from tests.real_pipeline import real_pipeline_marks
 
-STAGES = {
-    "pipeline.intake": "intake_files",
-    "pipeline.analysis": "analyse_media",
-    "pipeline.render": "render_movie",
-}
-
-
-def _missing() -> list[str]:
-    out = []
-    for module, name in STAGES.items():
-        try:
-            if not hasattr(importlib.import_module(module), name):
-                out.append(f"{module}.{name}")
-        except ImportError:
-            out.append(f"{module}.{name}")
-    return out
-
-
-missing = _missing()
-pytestmark = [
-    pytest.mark.skipif(bool(missing), reason=f"pipeline stages not written yet: {missing}"),
-    pytest.mark.slow,
-]
+pytestmark = real_pipeline_marks()
 
 
 @pytest.fixture

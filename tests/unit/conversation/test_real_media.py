@@ -3,33 +3,16 @@ song into a playable MP4, then a reply re-cuts it vertical. Skips until every st
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-
-import pytest
 
 from conversation.actions import Say, SendMovie, SendPicture
 from conversation.settings import CoreSettings
 from pipeline.api import Pipeline
 from pipeline.settings import PipelineSettings
+from tests.real_pipeline import real_pipeline_marks
 from tests.unit.conversation.chatkit import Chat, ann, message_id_of
 
-STAGES = {"pipeline.intake": "intake_files", "pipeline.analysis": "analyse_media", "pipeline.render": "render_movie"}
-
-
-def _missing() -> list[str]:
-    out = []
-    for module, name in STAGES.items():
-        try:
-            if not hasattr(importlib.import_module(module), name):
-                out.append(f"{module}.{name}")
-        except ImportError:
-            out.append(f"{module}.{name}")
-    return out
-
-
-missing = _missing()
-pytestmark = [pytest.mark.skipif(bool(missing), reason=f"pipeline stages not written yet: {missing}"), pytest.mark.slow]
+pytestmark = real_pipeline_marks()
 
 
 def _probe(path: Path) -> tuple[float, int, int, str]:

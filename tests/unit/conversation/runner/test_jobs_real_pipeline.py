@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from conversation.jobs import JobDeps, run_job
 from conversation.models import MediaRecord, Project, Version
@@ -17,27 +14,10 @@ from conversation.store.sqlite import SQLiteProjectStore
 from pipeline.api import Pipeline
 from pipeline.models import PlanRequest
 from pipeline.settings import PipelineSettings
+from tests.real_pipeline import real_pipeline_marks
 
-STAGES = {"pipeline.intake": "intake_files", "pipeline.analysis": "analyse_media", "pipeline.render": "render_movie"}
+pytestmark = real_pipeline_marks()
 
-
-def _missing() -> list[str]:
-    """Stage entry points the facade calls that don't exist yet (they land in parallel)."""
-    out = []
-    for module, name in STAGES.items():
-        try:
-            if not hasattr(importlib.import_module(module), name):
-                out.append(f"{module}.{name}")
-        except ImportError:
-            out.append(f"{module}.{name}")
-    return out
-
-
-missing = _missing()
-pytestmark = [
-    pytest.mark.skipif(bool(missing), reason=f"pipeline stages not written yet: {missing}"),
-    pytest.mark.slow,
-]
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
 
