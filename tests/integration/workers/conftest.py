@@ -93,6 +93,15 @@ class Bot:
             MediaReceived(chat=self.chat, user=user, event_id=f"u{self._ids}-{id(self)}", files=files)
         )
 
+    async def start_movie(self, tiny_media: Any, n: int = 3, title: str = "trip") -> str:
+        """A new project of `n` tiny photos, /make sent; its id. (The stand-in planner gives 2 s a photo.)"""
+        await self.command(f"/new {title}")
+        await self.upload(*(tiny_media.photo(f"IMG_{i}.jpg", seed=i) for i in range(n)))
+        await self.command("/make")
+        project = await self.store.project_for_chat(self.chat.key)
+        assert project is not None
+        return project.id
+
     @property
     def chat(self):  # type: ignore[no-untyped-def]
         from conversation.events import ChatRef

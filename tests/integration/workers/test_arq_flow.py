@@ -16,21 +16,12 @@ from tests.integration.workers.slow_pipeline import ChunkedSlowPipeline
 pytestmark = pytest.mark.redis
 
 
-async def start_movie(bot, tiny_media, n: int = 3) -> str:  # type: ignore[no-untyped-def]
-    await bot.command("/new trip")
-    await bot.upload(*(tiny_media.photo(f"IMG_{i}.jpg", seed=i) for i in range(n)))
-    await bot.command("/make")
-    project = await bot.store.project_for_chat(bot.chat.key)
-    assert project is not None
-    return project.id
-
-
 async def test_movie_from_a_burst_worker_reaches_the_chat(
     tmp_path: Path, redis_url: str, make_bot, tiny_media
 ) -> None:  # type: ignore[no-untyped-def]
     pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=4, chunk_seconds=0.0)
     bot = await make_bot(redis_url, pipeline)
-    pid = await start_movie(bot, tiny_media)
+    pid = await bot.start_movie(tiny_media)
     job = (await bot.store.list_jobs(project_id=pid))[-1]
     assert job.status == "queued" and job.id == f"{pid}:v1:make"
     assert bot.sent(SendMovie) == []
@@ -58,7 +49,7 @@ async def test_movie_from_a_burst_worker_reaches_the_chat(
 async def test_duplicate_enqueue_runs_once(tmp_path: Path, redis_url: str, make_bot, tiny_media) -> None:  # type: ignore[no-untyped-def]
     pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=3, chunk_seconds=0.0)
     bot = await make_bot(redis_url, pipeline)
-    pid = await start_movie(bot, tiny_media)
+    pid = await bot.start_movie(tiny_media)
     again = JobRequest(job_id=f"{pid}:v1:make", kind="make", project_id=pid, version=1, chat_key=bot.chat.key)
     results = await asyncio.gather(*(bot.queue.enqueue(again) for _ in range(5)))
     assert results == [False] * 5  # the core's enqueue already holds that id
@@ -79,7 +70,7 @@ async def test_a_retried_job_and_a_restarted_bot_post_the_movie_once(
 ) -> None:
     pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
     bot = await make_bot(redis_url, pipeline)
-    pid = await start_movie(bot, tiny_media)
+    pid = await bot.start_movie(tiny_media)
     await run_burst_worker(tmp_path, redis_url, pipeline)
     await bot.wait_for(lambda: len(bot.movies()) == 1)
 
@@ -103,7 +94,7 @@ async def test_a_retried_job_and_a_restarted_bot_post_the_movie_once(
 async def test_timeout_is_reported_to_the_chat(tmp_path: Path, redis_url: str, make_bot, tiny_media) -> None:  # type: ignore[no-untyped-def]
     pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=10, chunk_seconds=0.3)
     bot = await make_bot(redis_url, pipeline)
-    pid = await start_movie(bot, tiny_media)
+    pid = await bot.start_movie(tiny_media)
     await run_burst_worker(tmp_path, redis_url, pipeline, render_timeout=0.6)
     await bot.wait_for(lambda: any("couldn't make v1" in a.text for a in bot.sent(Say)))  # type: ignore[attr-defined]
     said = [a.text for a in bot.sent(Say) if "couldn't make v1" in a.text]  # type: ignore[attr-defined]
@@ -133,7 +124,7 @@ async def test_transient_error_is_retried_with_backoff(
 ) -> None:  # type: ignore[no-untyped-def]
     pipeline = FlakyOnce(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
     bot = await make_bot(redis_url, pipeline)
-    pid = await start_movie(bot, tiny_media)
+    pid = await bot.start_movie(tiny_media)
     await run_burst_worker(tmp_path, redis_url, pipeline, retry_base_seconds=0.2)
     await bot.wait_for(lambda: len(bot.movies()) == 1)
     assert pipeline.calls == 2
@@ -146,7 +137,7 @@ async def test_transient_error_is_retried_with_backoff(
 async def test_cancel_a_queued_movie(tmp_path: Path, redis_url: str, make_bot, tiny_media) -> None:  # type: ignore[no-untyped-def]
     pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
     bot = await make_bot(redis_url, pipeline)
-    pid = await start_movie(bot, tiny_media)
+    pid = await bot.start_movie(tiny_media)
     assert await bot.queue.cancel(f"{pid}:v1:make") is True
     await bot.wait_for(lambda: any(getattr(a, "stage", "") == "cancelled" for a in bot.sent(ShowProgress)))
     await run_burst_worker(tmp_path, redis_url, pipeline)
@@ -175,7 +166,7 @@ async def test_a_long_render_does_not_starve_analysis(
     worker = asyncio.create_task(serve(WorkerConfig(redis_url=redis_url, poll_delay=0.02), open_deps))
     try:
         bot = await make_bot(redis_url, pipeline)
-        pid = await start_movie(bot, tiny_media)
+        pid = await bot.start_movie(tiny_media)
         await asyncio.wait_for(pipeline.render_started.wait(), 30)  # the one render slot is busy
         calls = pipeline.analyse_calls
         assert await bot.queue.enqueue(JobRequest(job_id=f"{pid}:analyse:9", kind="analyse", project_id=pid))

@@ -17,21 +17,12 @@ from tests.unit.conversation.standin import StandInPipeline
 pytestmark = pytest.mark.redis
 
 
-async def start_movie(bot, tiny_media, n: int) -> str:  # type: ignore[no-untyped-def]
-    await bot.command("/new long trip")
-    await bot.upload(*(tiny_media.photo(f"IMG_{i}.jpg", seed=i) for i in range(n)))
-    await bot.command("/make")  # the stand-in planner gives 2 s per photo
-    project = await bot.store.project_for_chat(bot.chat.key)
-    assert project is not None
-    return project.id
-
-
 async def test_long_movie_renders_as_chunks_joined_once(
     tmp_path: Path, redis_url: str, make_bot, tiny_media, ffmpeg
 ) -> None:  # type: ignore[no-untyped-def]
     pipeline = StandInPipeline()
     bot = await make_bot(redis_url, pipeline)
-    pid = await start_movie(bot, tiny_media, n=6)  # 12 s
+    pid = await bot.start_movie(tiny_media, n=6, title="long trip")  # 12 s
     chunks = PatternChunks(ffmpeg, chunk_seconds=3.0, preset="ultrafast", log=tmp_path / "chunk-log")
 
     await run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=chunks, fanout_min_seconds=5)
@@ -55,7 +46,7 @@ async def test_two_workers_share_the_chunks_and_one_joins(
 ) -> None:  # type: ignore[no-untyped-def]
     pipeline = StandInPipeline()
     bot = await make_bot(redis_url, pipeline)
-    await start_movie(bot, tiny_media, n=8)  # 16 s
+    await bot.start_movie(tiny_media, n=8, title="long trip")  # 16 s
     log = tmp_path / "chunk-log"
     chunks = PatternChunks(ffmpeg, chunk_seconds=2.0, preset="ultrafast", log=log)
     await asyncio.gather(
@@ -74,7 +65,7 @@ async def test_short_movie_renders_in_one_piece(
 ) -> None:  # type: ignore[no-untyped-def]
     pipeline = StandInPipeline()
     bot = await make_bot(redis_url, pipeline)
-    await start_movie(bot, tiny_media, n=2)  # 4 s: below the fan-out threshold
+    await bot.start_movie(tiny_media, n=2, title="long trip")  # 4 s: below the fan-out threshold
     chunks = PatternChunks(ffmpeg, chunk_seconds=1.0, log=tmp_path / "chunk-log")
     await run_burst_worker(tmp_path, redis_url, pipeline, chunk_renderer=chunks, fanout_min_seconds=5)
     await bot.wait_for(lambda: len(bot.movies()) == 1)
@@ -133,7 +124,7 @@ async def test_cancel_while_the_chunks_are_out(
 
     pipeline = StandInPipeline()
     bot = await make_bot(redis_url, pipeline)
-    pid = await start_movie(bot, tiny_media, n=6)
+    pid = await bot.start_movie(tiny_media, n=6, title="long trip")
     log = tmp_path / "chunk-log"
     chunks = PatternChunks(ffmpeg, chunk_seconds=3.0, preset="ultrafast", log=log)
     store = SQLiteProjectStore(tmp_path / "core.sqlite3")

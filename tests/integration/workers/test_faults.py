@@ -24,15 +24,6 @@ pytestmark = pytest.mark.redis
 WORKER = Path(__file__).with_name("worker_proc.py")
 
 
-async def start_movie(bot, tiny_media, n: int = 3) -> str:  # type: ignore[no-untyped-def]
-    await bot.command("/new trip")
-    await bot.upload(*(tiny_media.photo(f"IMG_{i}.jpg", seed=i) for i in range(n)))
-    await bot.command("/make")
-    project = await bot.store.project_for_chat(bot.chat.key)
-    assert project is not None
-    return project.id
-
-
 def spawn_worker(redis_url: str, root: Path, *extra: str) -> subprocess.Popen[bytes]:
     with (root / f"worker-{len(extra)}.log").open("wb") as err:  # the child keeps its own copy of the fd
         return subprocess.Popen(
@@ -59,7 +50,7 @@ async def test_sigkilled_worker_mid_render_another_finishes_once(
     pipeline = ChunkedSlowPipeline(tmp_path / "chunks")  # the bot's copy: used for intake only
     bot = await make_bot(redis_url, pipeline)
     bot.start_consumer()
-    pid = await start_movie(bot, tiny_media)
+    pid = await bot.start_movie(tiny_media)
     log = tmp_path / "chunks" / "log"
 
     first = spawn_worker(redis_url, tmp_path)
@@ -106,7 +97,7 @@ async def test_sigkilled_worker_mid_fanout_chunks_are_not_redone(
     pipeline = ChunkedSlowPipeline(tmp_path / "chunks")  # the bot's copy: used for intake only
     bot = await make_bot(redis_url, pipeline)
     bot.start_consumer()
-    pid = await start_movie(bot, tiny_media, n=4)  # 8 s -> 8 chunk jobs of 1 s
+    pid = await bot.start_movie(tiny_media, n=4)  # 8 s -> 8 chunk jobs of 1 s
     log = tmp_path / "chunk-log"
     extra = ("--fanout", "5", "--chunk-seconds", "0.6")
     first = spawn_worker(redis_url, tmp_path, *extra)
@@ -147,7 +138,7 @@ async def test_redis_restart_with_work_queued_loses_nothing(tmp_path: Path, make
     try:
         pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
         bot = await make_bot(server.url, pipeline)
-        pid = await start_movie(bot, tiny_media)
+        pid = await bot.start_movie(tiny_media)
         assert (await bot.store.get_job(f"{pid}:v1:make")).status == "queued"  # type: ignore[union-attr]
 
         server.restart()  # no persistence: the queue is gone from Redis
@@ -173,7 +164,7 @@ async def test_a_finished_movie_whose_event_redis_lost_is_still_delivered(
     try:
         pipeline = ChunkedSlowPipeline(tmp_path / "chunks", chunks=2, chunk_seconds=0.0)
         bot = await make_bot(server.url, pipeline)
-        pid = await start_movie(bot, tiny_media)
+        pid = await bot.start_movie(tiny_media)
         await run_burst_worker(tmp_path, server.url, pipeline)  # rendered; "done" sits in the stream
         server.restart()  # ...and is lost before any bot read it
 
@@ -248,7 +239,7 @@ async def test_worker_and_event_consumer_ride_out_a_redis_restart(
         await asyncio.sleep(0.3)
         server.restart()  # both the worker's and the bot's connections break
         await asyncio.sleep(0.5)
-        pid = await start_movie(bot, tiny_media)  # enqueued on the restarted Redis
+        pid = await bot.start_movie(tiny_media)  # enqueued on the restarted Redis
         await bot.wait_for(lambda: len(bot.movies()) == 1, timeout=60)
         assert (await bot.store.get_job(f"{pid}:v1:make")).status == "completed"  # type: ignore[union-attr]
         assert "event stream unavailable" in caplog.text  # the bot noticed, and carried on
