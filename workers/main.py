@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from arq.connections import RedisSettings
+from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker, func
 from pydantic import BaseModel, ConfigDict
 
@@ -57,13 +58,15 @@ class WorkerConfig(BaseModel):
 def _functions(queue: str, config: WorkerConfig) -> list[Function]:
     # arq's own try limit is set out of the way: workers.jobs counts tries itself so that the
     # last one still reports a failure to the chat (arq would drop the job silently)
-    common = {"keep_result": 0, "max_tries": 1000}
+    def job(coroutine: WorkerCoroutine, timeout: float) -> Function:
+        return func(coroutine, timeout=timeout + 60, keep_result=0, max_tries=1000)
+
     if queue == ANALYSIS_QUEUE:
-        return [func(analyse_media, timeout=config.analysis_timeout + 60, **common)]  # type: ignore[arg-type]
+        return [job(analyse_media, config.analysis_timeout)]
     return [
-        func(make_movie, timeout=config.render_timeout + 60, **common),  # type: ignore[arg-type]
-        func(refine_movie, timeout=config.render_timeout + 60, **common),  # type: ignore[arg-type]
-        func(render_chunk, timeout=config.render_timeout + 60, **common),  # type: ignore[arg-type]
+        job(make_movie, config.render_timeout),
+        job(refine_movie, config.render_timeout),
+        job(render_chunk, config.render_timeout),
     ]
 
 
