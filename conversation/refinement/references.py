@@ -111,8 +111,8 @@ def _ordinal(text: str) -> tuple[int, MediaKind | None] | None:
             n = -1
         elif word in ("second-to-last", "second to last", "penultimate"):
             n = -2
-        elif word[0].isdigit():
-            n = int(re.match(r"\d+", word).group())  # type: ignore[union-attr]
+        elif (digits := re.match(r"\d+", word)) is not None:  # "3rd": the pattern above puts digits first
+            n = int(digits.group())
         else:
             n = ORDINALS[word]
         return n, KIND_WORDS.get(noun)
@@ -149,7 +149,7 @@ def resolve(text: str, cat: Catalog) -> Resolution | None:
             pool = [e.media_id for e in cat.visual() if okind is None or e.kind == okind]
         idx = n - 1 if n > 0 else len(pool) + n
         if 0 <= idx < len(pool):
-            noun = {MediaKind.PHOTO: "photo", MediaKind.VIDEO: "clip"}.get(okind, "shot")  # type: ignore[arg-type]
+            noun = {MediaKind.PHOTO: "photo", MediaKind.VIDEO: "clip"}.get(okind, "shot") if okind is not None else "shot"
             return Resolution((pool[idx],), f"{cat.name(pool[idx])} ({_nth(n)} {noun})")
         return None
     # contributors: "photos from bob", "bob's clips", "everything ann sent"
