@@ -26,8 +26,10 @@ class PipelineChunkRenderer:
     def split(self, plan: EditPlan, spec: RenderSpec) -> list[ChunkSpan]:
         from pipeline.render.chunks import plan_chunks
 
-        # the media-store key only has to be stable for this version's (immutable) plan and spec
-        base = hashlib.sha256(f"{plan.model_dump_json()}|{spec.model_dump_json()}".encode()).hexdigest()
+        # the media-store key must be the same on every worker: the plan and what decides the
+        # pixels, never where this worker keeps its files (output and work_dir differ per machine)
+        what = spec.model_dump_json(exclude={"output", "work_dir"})
+        base = hashlib.sha256(f"{plan.model_dump_json()}|{what}".encode()).hexdigest()
         return [
             ChunkSpan(
                 index=c.index,
