@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.analysis import audio
 from pipeline.analysis.beats import track_beats
 from pipeline.models import MediaItem, MusicAnalysis, MusicSection
 
@@ -24,26 +25,7 @@ MAX_SECONDS = 20 * 60  # a movie never needs more song than this; bounds memory 
 
 
 def decode_mono(path: str, rate: int = SR, max_seconds: float = MAX_SECONDS) -> np.ndarray:
-    import av
-
-    chunks: list[np.ndarray] = []
-    total, limit = 0, int(max_seconds * rate)
-    with av.open(path, metadata_errors="ignore") as container:
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        for packet in container.demux(stream):
-            try:
-                frames = packet.decode()
-            except av.error.FFmpegError:
-                continue
-            for frame in frames:
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-                    total += chunks[-1].size
-            if total >= limit:
-                break
-        chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
-    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    return audio.decode_mono(path, rate, max_seconds)
 
 
 def analyse_music(item: MediaItem) -> MusicAnalysis:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.analysis import audio
+
 RATE = 16000
 FRAME = 480  # 30 ms at 16 kHz
 MAX_SECONDS = 120.0
@@ -22,28 +24,7 @@ MIN_MODULATION_DB = 3.0
 
 
 def decode_mono16k(path: Path, max_seconds: float = MAX_SECONDS) -> np.ndarray:
-    import av
-
-    chunks: list[np.ndarray] = []
-    total = 0
-    with av.open(str(path), metadata_errors="ignore") as container:
-        if not container.streams.audio:
-            return np.zeros(0, np.int16)
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
-        for packet in container.demux(stream):
-            try:
-                frames = packet.decode()
-            except av.error.FFmpegError:
-                continue
-            for frame in frames:
-                for out in resampler.resample(frame):
-                    data = out.to_ndarray().reshape(-1)
-                    chunks.append(data)
-                    total += data.size
-            if total >= max_seconds * RATE:
-                break
-    return np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
+    return audio.decode_mono(path, RATE, max_seconds, "s16")
 
 
 def detect_speech(path: Path) -> bool:
