@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conversation.actions import Action  # noqa: E402
 from conversation.core import ConversationCore  # noqa: E402
 from conversation.events import ChatRef, CommandReceived, ReactionAdded, TextReceived, UserRef  # noqa: E402
+from conversation.jobs import queued_job  # noqa: E402
 from conversation.models import MediaRecord, Member, Project, Version  # noqa: E402
 from conversation.ports import JobRequest  # noqa: E402
 from conversation.settings import CoreSettings  # noqa: E402
@@ -63,11 +64,16 @@ REFINEMENTS = [
 
 
 class NoopQueue:
-    def __init__(self) -> None:
+    """Records the job row as the real queues do (the core reads in-flight work from it), runs nothing."""
+
+    def __init__(self, store: SQLiteProjectStore) -> None:
+        self.store = store
         self.enqueued = 0
 
     async def enqueue(self, request: JobRequest) -> bool:
         self.enqueued += 1
+        existing = await self.store.get_job(request.job_id)
+        await self.store.put_job(queued_job(request, existing, datetime.now(UTC)))
         return True
 
     async def cancel(self, job_id: str) -> bool:
@@ -121,7 +127,7 @@ async def one_round(projects: int, events: int, baseline: bool, texts: list[str]
         store = SQLiteProjectStore(root / "bench.sqlite3")
         chats = await seed(store, projects, root)
         settings = CoreSettings(scratch_dir=root / "scratch", movies_per_hour_per_user=0, movies_per_hour_per_project=0)
-        core = ConversationCore(store, LocalMediaStore(root / "media"), NoopQueue(), CountingOutbox(), object(),
+        core = ConversationCore(store, LocalMediaStore(root / "media"), NoopQueue(store), CountingOutbox(), object(),
                                 Clock(), settings)
         ann = UserRef(platform="bench", user_id="ann", name="ann")
         counter = iter(range(10**9))

@@ -116,6 +116,11 @@ class Pipeline:
         drain = getattr(brain, "drain_notes", None)  # a brain that fell back says so (GeminiBrain)
         return PlanOutcome(plan=plan, critiques=tuple(critiques), notes=tuple(drain()) if drain else ())
 
+    @property
+    def reads_feedback(self) -> bool:
+        """Whether an AI brain can read free-text feedback (never offline or in privacy mode)."""
+        return hasattr(self.brain, "interpret_feedback")
+
     async def interpret_feedback(
         self, text: str, plan: EditPlan, library: Library
     ) -> tuple[EditCommand, ...] | None:

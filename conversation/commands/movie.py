@@ -277,7 +277,8 @@ async def refine(
 async def _ask_the_brain(ctx: Ctx, text: str, parent: Version, records: list[MediaRecord]) -> ParseResult | None:
     """Words the rules couldn't place go to the AI brain, when there is one (never offline or in
     privacy mode); what it reads comes back as the same typed edits the parser makes."""
-    if parent.plan is None:
+    # asked first: offline there is nothing to ask, so no analysis is loaded for it
+    if parent.plan is None or not getattr(ctx.deps.pipeline, "reads_feedback", False):
         return None
     library = await library_for(ctx, records) or Library()
     try:

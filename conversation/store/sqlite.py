@@ -82,6 +82,13 @@ class SQLiteProjectStore:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
         self.schema_version = apply_migrations(self._conn)
+        # reads run inline on their own connection: in WAL mode a reader never waits for a writer
+        # (here or in another process), so a query can't stall the event loop, and it skips the
+        # thread hop that costs more than the query itself. ":memory:" is one connection's alone.
+        self._reader: sqlite3.Connection | None = None
+        if self.path != ":memory:":
+            self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._reader.execute("PRAGMA query_only = ON")
 
     # ------------------------------------------------------------------ plumbing
 
@@ -108,9 +115,13 @@ class SQLiteProjectStore:
         return await self._run(tx)
 
     async def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self._reader is not None:
+            return self._reader.execute(sql, params).fetchall()
         return await self._run(lambda conn: conn.execute(sql, params).fetchall())
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         await self._run(lambda conn: conn.close())
 
     # ------------------------------------------------------------------ projects

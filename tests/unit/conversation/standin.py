@@ -107,6 +107,10 @@ class StandInPipeline:
                         title=request.title)  # fmt: skip
         return PlanOutcome(plan=plan)
 
+    @property
+    def reads_feedback(self) -> bool:
+        return bool(self.ai_reads)
+
     async def interpret_feedback(self, text: str, plan: EditPlan, library: Library) -> tuple[EditCommand, ...] | None:
         return self.ai_reads.get(text)
 

@@ -11,7 +11,9 @@ PLAN = EditPlan(duration=10.0, aspect="16:9", segments=())
 
 
 async def test_offline_there_is_no_ai_reading_of_feedback(pipeline_settings: PipelineSettings) -> None:
-    assert await Pipeline(pipeline_settings).interpret_feedback("make it 20 s", PLAN, Library()) is None
+    pipeline = Pipeline(pipeline_settings)
+    assert not pipeline.reads_feedback
+    assert await pipeline.interpret_feedback("make it 20 s", PLAN, Library()) is None
 
 
 async def test_an_ai_brain_reads_feedback_into_typed_edits(pipeline_settings: PipelineSettings) -> None:
@@ -25,6 +27,7 @@ async def test_an_ai_brain_reads_feedback_into_typed_edits(pipeline_settings: Pi
 
     brain = Reader()
     pipeline = Pipeline(pipeline_settings, brain=brain)  # type: ignore[arg-type]
+    assert pipeline.reads_feedback
     assert await pipeline.interpret_feedback("make it 20 s", PLAN, Library()) == (SetDuration(seconds=20),)
     assert await pipeline.interpret_feedback("hmm", PLAN, Library()) is None  # nothing understood
     assert brain.seen == ["make it 20 s", "hmm"]
