@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bots.progress import StageBars
 from bots.settings import AppSettings
-from pipeline.api import Brain, Pipeline
+from bots.wiring import make_pipeline
 from pipeline.errors import UserFacingError
 from pipeline.models import IntakeReport, LeftOut, Library, MediaKind, PlanRequest
 
@@ -24,7 +24,7 @@ def run_make(args: argparse.Namespace, settings: AppSettings) -> int:
 
 
 async def _make(args: argparse.Namespace, settings: AppSettings) -> int:
-    pipeline = Pipeline(settings.pipeline(), brain=_brain(settings))
+    pipeline = make_pipeline(settings)
     bars = StageBars()
     inputs = [*args.inputs, *([args.music] if args.music else [])]
     missing = [str(p) for p in inputs if not p.exists()]
@@ -59,15 +59,6 @@ async def _make(args: argparse.Namespace, settings: AppSettings) -> int:
     for line in _left_out_lines(report, library, plan.left_out):
         print(f"  left out: {line}")
     return 0
-
-
-def _brain(settings: AppSettings) -> Brain | None:
-    """Gemini when a key is set and privacy mode is off; otherwise the offline brain."""
-    if settings.pipeline().use_ai:
-        from pipeline.intelligence import gemini_brain
-
-        return gemini_brain(settings.pipeline())
-    return None
 
 
 def _music_id(report: IntakeReport, music: Path | None) -> str | None:
