@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,14 +96,19 @@ class Ctx:
     ) -> str | None:
         return await self.deps.outbox.send(Say(chat=self.chat, text=text, buttons=rows, reply_to=reply_to))
 
-    async def update_project(self, **changes: Any) -> Project:
-        """Re-read and re-apply on a stale write: another process changed the project meanwhile."""
+    async def update_project(
+        self, *, changes_for: Callable[[Project], dict[str, Any]] | None = None, **changes: Any
+    ) -> Project:
+        """Re-read and re-apply on a stale write: another process changed the project meanwhile.
+        `changes_for(project)` gives changes that depend on the project as it is at each attempt
+        (e.g. "make v2 current unless a later version already is")."""
         assert self.project is not None
         project = self.project
         for _ in range(8):
             try:
+                derived = changes_for(project) if changes_for is not None else {}
                 project = await self.store.update_project(
-                    project.model_copy(update={**changes, "updated_at": self.deps.clock.now()})
+                    project.model_copy(update={**changes, **derived, "updated_at": self.deps.clock.now()})
                 )
                 self.project = project
                 return project

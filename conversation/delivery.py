@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from conversation import texts
 from conversation.actions import SendMovie, SendPicture, ShowProgress
@@ -21,7 +21,7 @@ from conversation.fit import (
     longest_fitting,
     shareable,
 )
-from conversation.models import MessageLink, Version
+from conversation.models import MessageLink, Project, Version
 from conversation.ports import JobRequest, JobUpdate, UploadTooLarge
 from conversation.versions import describe_plan, what_changed
 
@@ -78,11 +78,15 @@ async def on_update(ctx: Ctx, update: JobUpdate, version: Version) -> None:
         mid = await out.send(SendPicture(chat=ctx.chat, path=path, caption=caption))
         await _link(ctx, mid, n, "storyboard")
     elif update.kind == "done":
-        newer = ctx.project.current_version is not None and ctx.project.current_version > n
-        if newer and version.parent is not None and version.parent < (ctx.project.current_version or 0):
-            await advance(ctx, "done")  # a later version is already current: don't step back to this one
-        else:
-            await advance(ctx, "done", current_version=n, request=version.request)
+        def adopt(project: Project) -> dict[str, Any]:
+            # decided on the project as written, not as first read: a later version may have become
+            # current meanwhile (in another process too), and this one must not step back over it
+            current = project.current_version
+            if current is not None and current > n and version.parent is not None and version.parent < current:
+                return {}
+            return {"current_version": n, "request": version.request}
+
+        await advance(ctx, "done", changes_for=adopt)
         await out.send(ShowProgress(chat=ctx.chat, key=key, stage="done", percent=100, text=f"v{n}: done", done=True))
         await send_movie(ctx, version, fresh=True)
     elif update.kind == "failed":

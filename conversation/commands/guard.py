@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from conversation import texts
 from conversation.context import Ctx
@@ -32,7 +33,7 @@ async def allowed(ctx: Ctx, permission: Permission) -> bool:
     return False
 
 
-async def advance(ctx: Ctx, trigger: Trigger, **changes: object) -> None:
+async def advance(ctx: Ctx, trigger: Trigger, **changes: Any) -> None:
     """Move the project along the state machine (and write `changes` with it)."""
     assert ctx.project is not None
     state = ctx.project.state

@@ -18,7 +18,7 @@ from conversation.limits import movie_limit
 from conversation.models import MediaRecord, Version
 from conversation.ports import JobRequest
 from conversation.refinement import Catalog, ParseResult, parse
-from conversation.versions import IN_FLIGHT, Outline, create_next, in_flight, latest_ready, outline
+from conversation.versions import Outline, create_next, in_flight, latest_ready, outline
 from pipeline.edits import EditCommand, apply_edits
 from pipeline.models import Library, MediaKind, PlanRequest
 
@@ -88,9 +88,9 @@ async def start_version(
     expected = highest + 1
     if version.number != expected:  # another process made versions meanwhile: stack on them
         fresh = [v for v in await ctx.store.list_versions(project.id) if v.number != version.number]
-        # only versions still being made are someone's concurrent edit (a short `highest` from the
-        # job rows may also have skipped finished ones, which are not)
-        others = [v for v in fresh if v.number >= expected and v.status in IN_FLIGHT]
+        # every version past what we read is someone's concurrent edit, finished or not: one that
+        # rendered quickly between our read and our write still carries a change we must keep
+        others = [v for v in fresh if v.number >= expected]
         if others and rebase is not None:
             request = rebase(max(others, key=lambda v: v.number).request)
             version = version.model_copy(update={"request": request})
