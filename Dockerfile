@@ -2,8 +2,11 @@
 # imageio-ffmpeg wheel and FFmpeg's libraries from PyAV's, so no system ffmpeg is installed.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# gcc for the renderer's small C extension (pipeline/render/_resample.c); only this stage has it
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY bots ./bots
 COPY conversation ./conversation
 COPY pipeline ./pipeline

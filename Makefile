@@ -7,7 +7,7 @@ TOOLS := tests/tools/node_modules/.package-lock.json
 
 .PHONY: demo test test-tools lint bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py pipeline/render/_resample.c
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@

@@ -1,9 +1,10 @@
 """The movie's one continuous sound track, rendered apart from the video chunks.
 
 Music trimmed from the cue, faded in/out, gain; clip sound kept or ducked under the music by
-volume automation (a clip with speech always ducks it); then EBU R128 normalisation in two
-passes (measure, then linear loudnorm with the measured values) so the level is right without
-pumping. One track for the whole movie means no clicks where video chunks join.
+volume automation (a clip with speech always ducks it); then EBU R128 normalisation: the mix
+is measured by ebur128 as it is made and scaled by one gain, so the level is right without
+pumping (and every source is decoded once, with no 192 kHz loudnorm unless a track needs it).
+One track for the whole movie means no clicks where video chunks join.
 """
 
 from __future__ import annotations
@@ -112,18 +113,28 @@ def audio_graph(plan: EditPlan, library: Library) -> tuple[list[str], str]:
     return inputs, ";".join(chains)
 
 
-async def measure_loudness(ffmpeg: str, inputs: list[str], graph: str, target: float) -> dict[str, str]:
-    """Pass 1: loudnorm's own measurement of the mixed track."""
-    g = (
-        graph.replace("[mix]", "[pre]")
-        + f";[pre]loudnorm=I={target}:TP={TRUE_PEAK}:LRA=11:print_format=json[mix]"
-    )
-    err = await run_ffmpeg(ffmpeg, [*inputs, "-filter_complex", g, "-map", "[mix]", "-f", "null", "-"])
+def _summary(stderr: str) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) from ebur128's summary; silence reads as -inf."""
+    tail = stderr[stderr.rfind("Summary:") :]
+    found = [re.search(rf"{key}:\s+(-?[\d.]+|-?inf)", tail) for key in ("I", "Peak")]
+    i, peak = (float(m.group(1)) if m else float("-inf") for m in found)
+    return i, peak
+
+
+async def _limited_norm(ffmpeg: str, mix: list[str], target: float) -> str:
+    """loudnorm for a track a plain gain would push past the true-peak ceiling: its measuring pass
+    says how far its dynamic mode lands from the target, the second pass corrects by that."""
+    first = f"loudnorm=I={target}:TP={TRUE_PEAK}:LRA=11:print_format=json"
+    err = await run_ffmpeg(ffmpeg, [*mix, "-af", first, "-f", "null", "-"])
     match = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", err)
     if not match:
-        return {}
-    data: dict[str, str] = json.loads(match.group(0))
-    return data
+        return f"loudnorm=I={target}:TP={TRUE_PEAK}:LRA=11,aresample={RATE}"
+    m = json.loads(match.group(0))
+    return (
+        f"loudnorm=I={target}:TP={TRUE_PEAK}:LRA=11:measured_I={m['input_i']}:"
+        f"measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
+        f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}:linear=true,aresample={RATE}"
+    )
 
 
 async def render_audio(
@@ -136,33 +147,37 @@ async def render_audio(
     bitrate: str = "160k",
     on_progress: Fraction | None = None,
 ) -> Path:
+    """Mix once into a raw float file while ebur128 measures it, then encode it with one gain.
+
+    Most music only needs that gain; a track whose true peak it would push past the ceiling (a
+    quiet, dynamic recording) goes through loudnorm, which limits gently instead of clipping."""
     inputs, graph = audio_graph(plan, library)
-    m = await measure_loudness(ffmpeg, inputs, graph, target_lufs)
     d = plan.duration
+    path = out.with_name(f".{out.name}.mix.f32")
+    raw = ["-f", "f32le", "-ar", str(RATE), "-ac", "2"]
+    mix = [*raw, "-i", str(path)]
+    if not inputs:  # nothing to hear: a silent track straight from the graph
+        silent = ["-filter_complex", graph, "-map", "[mix]", "-c:a", "aac", "-b:a", bitrate, str(out)]
+        await run_ffmpeg(ffmpeg, silent, seconds=d, on_progress=on_progress)
+        return out
     try:
-        measured = float(m.get("input_i", "-inf"))
-    except ValueError:
-        measured = float("-inf")
-    if measured > SILENCE_LUFS:
-        norm = (
-            f"loudnorm=I={target_lufs}:TP={TRUE_PEAK}:LRA=11:measured_I={m['input_i']}:"
-            f"measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
-            f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}:linear=true"
+        measured = (
+            graph.replace("[mix]", "[pre]")
+            + ";[pre]asplit[mix][meter];[meter]ebur128=peak=true:framelog=verbose,anullsink"
         )
-        graph = graph.replace("[mix]", "[pre]") + f";[pre]{norm},aresample={RATE},atrim=0:{_num(d)}[mix]"
-    args = [
-        *inputs,
-        "-filter_complex",
-        graph,
-        "-map",
-        "[mix]",
-        "-c:a",
-        "aac",
-        "-b:a",
-        bitrate,
-        "-ar",
-        str(RATE),
-        str(out),
-    ]
-    await run_ffmpeg(ffmpeg, args, seconds=d, on_progress=on_progress)
+        err = await run_ffmpeg(
+            ffmpeg, [*inputs, "-filter_complex", measured, "-map", "[mix]", *raw, str(path)]
+        )
+        integrated, true_peak = _summary(err)
+        gain = target_lufs - integrated
+        if integrated <= SILENCE_LUFS:
+            norm = "anull"
+        elif true_peak + gain <= TRUE_PEAK:
+            norm = f"volume={gain:.3f}dB"
+        else:
+            norm = await _limited_norm(ffmpeg, mix, target_lufs)
+        args = [*mix, "-af", f"{norm},atrim=0:{_num(d)}", "-c:a", "aac", "-b:a", bitrate, "-ar", str(RATE), str(out)]  # fmt: skip
+        await run_ffmpeg(ffmpeg, args, seconds=d, on_progress=on_progress)
+    finally:
+        path.unlink(missing_ok=True)
     return out

@@ -133,11 +133,11 @@ def encoder_args(ffmpeg: str, params: EncodeParams, out: Path, threads: int = 0)
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         # frames arrive as BT.709 limited-range yuv420p (converted once per shot, see sources.py);
-        # say so, and tag the stream: untagged, players guess the matrix and miss by up to 22/255
+        # say so on the input and tag the stream: untagged, players guess the matrix and miss by
+        # up to 22/255 (a setparams filter would say it too, at a frame copy each)
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{params.width}x{params.height}",
         "-framerate", str(params.fps), "-color_range", "tv", "-colorspace", "bt709",
         "-color_primaries", "bt709", "-color_trc", "bt709", "-i", "pipe:0",
-        "-vf", "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv",
         "-c:v", "libx264", "-preset", params.preset, *rate,
         *(["-threads", str(threads)] if threads else []),
         "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709",

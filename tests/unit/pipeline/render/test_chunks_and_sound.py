@@ -100,6 +100,33 @@ async def test_sound_is_normalised_to_target_loudness_with_headroom(
     assert peak <= -1.0
 
 
+async def test_a_loud_song_is_turned_down_to_the_target_without_clipping(
+    tiny_media: TinyMedia, ffmpeg: str, tmp_path: Path
+) -> None:
+    """A dense, loud master (the usual pop song) takes the plain-gain path: one measured gain."""
+    import soundfile
+
+    rate = 48000
+    rng = np.random.default_rng(3)
+    t = np.arange(rate * 8) / rate
+    beat = 0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0)  # loud, pumping, never near full scale
+    noise = rng.normal(0, 0.5, (len(t) + 8, 2))
+    # an 8-sample moving average: most energy below ~5 kHz, like music (AAC drops the top octave)
+    band = (np.cumsum(noise, axis=0)[8:] - np.cumsum(noise, axis=0)[:-8]) / np.sqrt(8)
+    song_pcm = np.clip(band * beat[:, None], -0.7, 0.7).astype(np.float32)
+    loud = tiny_media.root / "loud.wav"
+    soundfile.write(loud, song_pcm, rate)
+    photo = media_item(tiny_media.photo("a.jpg"), MediaKind.PHOTO)
+    song = media_item(loud, MediaKind.MUSIC)
+    plan = sequence_plan([(photo, 3.0), (photo, 3.0)], music=song)
+    out = await render_audio(plan, library_of(photo, song), ffmpeg, tmp_path / "a.m4a", target_lufs=-14.0)
+    integrated, peak = loudness(ffmpeg, out)
+    before, _ = loudness(ffmpeg, loud)
+    assert before > -11  # it really was louder than the target
+    assert abs(integrated - -14.0) <= 1.0
+    assert peak <= -1.0
+
+
 async def test_speech_clip_ducks_the_music(tiny_media: TinyMedia, ffmpeg: str, tmp_path: Path) -> None:
     quiet = tiny_media.root / "quiet.mp4"
     subprocess.run(
