@@ -55,26 +55,37 @@ async def intake_files(
 
     gate = asyncio.Semaphore(PARALLEL)
     done = 0
-    seen: set[str] = set()  # content hashes already taken: the same bytes twice are accepted once
 
-    async def one(path: Path) -> MediaItem | Rejection | None:
-        nonlocal done
+    async def digest_of(path: Path) -> str | None:
         async with gate:
             try:
-                digest = await asyncio.to_thread(_sha256, path)
+                return await asyncio.to_thread(_sha256, path)
             except OSError:
-                result: MediaItem | Rejection | None = rejected.unreadable(path.name).to_rejection(path.name)
-            else:
-                if digest in seen:
-                    result = None
-                else:
-                    seen.add(digest)  # before awaiting: a twin hashed meanwhile must see it
-                    result = await asyncio.to_thread(intake_one, path, digest, settings)
+                return None
+
+    # every file is hashed before any is taken, so of the same bytes sent twice the one sent
+    # first is kept (its name is the one the user sees), however the hashing threads race
+    digests = await asyncio.gather(*(digest_of(p) for p in files))
+    first_sent: dict[str, int] = {}
+    for k, digest in enumerate(digests):
+        if digest is not None:
+            first_sent.setdefault(digest, k)
+
+    async def one(k: int, path: Path, digest: str | None) -> MediaItem | Rejection | None:
+        nonlocal done
+        result: MediaItem | Rejection | None = None
+        if digest is None:
+            result = rejected.unreadable(path.name).to_rejection(path.name)
+        elif first_sent[digest] == k:
+            async with gate:
+                result = await asyncio.to_thread(intake_one, path, digest, settings)
         done += 1
         await progress("intake", done / len(files))
         return result
 
-    results = await asyncio.gather(*(one(p) for p in files))
+    results = await asyncio.gather(
+        *(one(k, p, d) for k, (p, d) in enumerate(zip(files, digests, strict=True)))
+    )
     accepted = tuple(r for r in results if isinstance(r, MediaItem))
     refused = tuple(r for r in results if isinstance(r, Rejection))
     return IntakeReport(accepted=accepted, rejected=refused)
