@@ -15,7 +15,15 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.models import Library, MediaKind
-from pipeline.render.sources import RGB_TO_YUV, ClipShot, PhotoShot, default_motion, frame_bytes, planes
+from pipeline.render.sources import (
+    RGB_TO_YUV,
+    ClipShot,
+    PhotoShot,
+    default_motion,
+    frame_bytes,
+    planes,
+    release_free_memory,
+)
 from pipeline.render.timeline import FrameRef, Timeline
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -127,6 +135,7 @@ class Compositor:
                     sw, sh = im.size
                 motion = default_motion(sw, sh, self.w, self.h, self.library.photos.get(seg.media_id))
             src = PhotoShot(item.path, motion, self.w, self.h)
+            release_free_memory()
         else:
             first_source = seg.source_start + (first_t - shot.start)
             last_source = seg.source_start + (shot.show_to - shot.start)
