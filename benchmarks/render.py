@@ -16,10 +16,11 @@ patches decoded as a player would, and ratios to
 
     .venv/bin/python benchmarks/render.py [--repeat 1] [--moviepy] [--seconds 60]
 
-Last run here (2 shared cores, medians of 3, 2026-11-24): render 54.2 s wall / 71.8 s cpu, peak
-600 MB; floor 36.6 s / 57.2 s cpu -> 1.39x wall (runs 1.48, 1.39, 1.21), 1.26x cpu; draft 11 %;
-last shot changed 11 % (1 of 6 chunks); jitter 0.088 px; colour error 2/255; MoviePy 209 s,
-1.2 GB (3.9x slower than ours).
+Last run here (2 cores, quiet machine, medians of 3, 2026-11-24): render 32.7 s wall / 58.7 s
+cpu, peak 565 MB; floor 31.9 s / 57.8 s cpu -> 1.04x wall (runs 1.04, 1.02, 1.06), 1.02x cpu;
+draft 12 %; last shot changed 13 % (1 of 6 chunks); jitter 0.100 px; colour error 2/255.
+--moviepy (one run): MoviePy 219 s, 1.2 GB vs ours 34.7 s = 6.3x; the floor itself took 31.9 s
+in that run, so 6.9x is the most any renderer using the same encoder settings could show here.
 """
 
 from __future__ import annotations
