@@ -108,24 +108,27 @@ def build_workers(
         if chunk_renderer is not None:
             ctx["chunk_renderer"] = chunk_renderer
         pool = (redis_pools or {}).get(queue)
-        workers.append(
-            Worker(
-                _functions(queue, config),
-                queue_name=queue,
-                redis_settings=None if pool else RedisSettings.from_dsn(config.redis_url),
-                redis_pool=pool,
-                burst=config.burst,
-                poll_delay=config.poll_delay,
-                max_jobs=config.render_concurrency if queue == RENDER_QUEUE else config.analysis_concurrency,
-                handle_signals=False,
-                allow_abort_jobs=True,
-                health_check_interval=config.health_check_interval,
-                health_check_key=health_key(queue),
-                on_startup=on_startup,
-                ctx=ctx,
-                log_results=False,
-            )
+        worker = Worker(
+            _functions(queue, config),
+            queue_name=queue,
+            redis_settings=None if pool else RedisSettings.from_dsn(config.redis_url),
+            redis_pool=pool,
+            burst=config.burst,
+            poll_delay=config.poll_delay,
+            max_jobs=config.render_concurrency if queue == RENDER_QUEUE else config.analysis_concurrency,
+            handle_signals=False,
+            allow_abort_jobs=True,
+            health_check_interval=config.health_check_interval,
+            health_check_key=health_key(queue),
+            on_startup=on_startup,
+            ctx=ctx,
+            log_results=False,
         )
+        # arq marks a job it picks up as in progress for the whole timeout (+10 s), and the job
+        # shortens that to its lease only once it runs: a worker killed in between held the job
+        # for half an hour. Mark it with the lease from the start; the job renews it (lease.py).
+        worker.in_progress_timeout_s = config.lease_seconds
+        workers.append(worker)
     return workers
 
 

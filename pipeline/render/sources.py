@@ -307,8 +307,7 @@ class ClipShot:
         want = max(0, round((source_time - max(0.0, self.start)) * self.fps))
         assert self._proc is not None and self._proc.stdout is not None
         while self._index < want and not self._eof:
-            # read into the spare of two reused buffers: a fresh 3 MB object per frame kept the
-            # allocator's heap (and the render's peak memory) tens of MB higher
+            # read into the spare of two reused buffers, not a fresh frame-sized object per frame
             if self._spare is None:
                 self._spare = np.empty(frame_bytes(self.out_w, self.out_h), np.uint8)
             if not _read_exactly(self._proc.stdout, self._spare):

@@ -11,13 +11,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from arq.constants import in_progress_key_prefix
 from redis.asyncio import Redis
 
-from conversation.ports import JobUpdate
+import workers.jobs
+from conversation.jobs import JobDeps
+from conversation.ports import JobRequest, JobUpdate
+from conversation.store.sqlite import SQLiteProjectStore
 from tests.integration.workers.conftest import run_burst_worker
 from tests.integration.workers.redis_server import RedisServer
 from tests.integration.workers.slow_pipeline import ChunkedSlowPipeline
+from tests.integration.workers.test_client import add_project
 from workers.events import EVENTS_STREAM, SEEN_PREFIX, EventConsumer, dedupe_key, publish
+from workers.main import WorkerConfig, build_workers, stop_workers
+from workers.queue import ArqJobQueue
 
 pytestmark = pytest.mark.redis
 
@@ -277,3 +284,43 @@ async def test_a_versions_movie_shows_once_but_other_jobs_for_it_still_report(
     assert got == ["p1:v1:make done", "p1:v1:fit190000 done"]
     await redis.aclose()
     await store.close()
+
+
+async def test_a_job_picked_up_by_a_worker_that_dies_at_once_is_free_again_within_the_lease(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """arq marks a picked-up job as in progress for its whole timeout (30 minutes here). A worker
+    SIGKILLed before the job renewed its lease held the job that long; it must lapse within the
+    lease. No renewal runs here: what is measured is the mark arq itself set at pickup."""
+
+    async def never_renews(*_: object) -> None:
+        await asyncio.Event().wait()
+
+    started = asyncio.Event()
+
+    async def hangs(request: JobRequest, report: object) -> None:
+        started.set()
+        await asyncio.Event().wait()  # as if the process froze and was killed right here
+
+    monkeypatch.setattr(workers.jobs, "renew_lease", never_renews)
+    store = SQLiteProjectStore(tmp_path / "db.sqlite3")
+    await add_project(store, "px", "test:1:")
+    queue = await ArqJobQueue.connect(redis_url, store)
+
+    async def open_deps() -> JobDeps:
+        return JobDeps(store=store, media=None, pipeline=None, scratch_dir=tmp_path)  # type: ignore[arg-type]
+
+    config = WorkerConfig(redis_url=redis_url, poll_delay=0.05, lease_seconds=2.0, render_timeout=1800)
+    workers_ = build_workers(config, open_deps, job_fn=hangs)  # type: ignore[arg-type]
+    running = [asyncio.create_task(w.main()) for w in workers_]
+    try:
+        assert await queue.enqueue(JobRequest(job_id="px:v1:make", kind="make", project_id="px", version=1))
+        await asyncio.wait_for(started.wait(), 10)
+        ttl_ms = await queue.redis.pttl(in_progress_key_prefix + "px:v1:make")
+        assert 0 < ttl_ms <= 2000  # before: 1,870,000 ms (timeout + arq's 10 s + our 60 s)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await stop_workers(workers_)
+        await queue.close()
