@@ -9,13 +9,11 @@ from typing import Any
 
 from conversation.actions import Button, Say
 from conversation.events import ChatRef, UserRef
-from conversation.models import Member, Project, Role
+from conversation.models import Member, Project, Role, Version
 from conversation.ports import Clock, JobQueue, MediaStore, Outbox, ProjectStore, StaleWrite
 from conversation.settings import CoreSettings
 
 log = logging.getLogger("conversation")
-
-ASKED_KEEP = 10_000
 
 
 @dataclass
@@ -28,18 +26,6 @@ class Deps:
     clock: Clock
     settings: CoreSettings
     library_cache: dict[str, Any] = field(default_factory=dict)
-    # "<project>:v<n>" -> the user's message that asked for that version, so the movie arrives as
-    # a reply to it. Kept in memory only: after a restart (or on another instance) the movie is
-    # simply posted without the reply, which loses nothing; the store Protocol stays as it is.
-    asked: dict[str, str] = field(default_factory=dict)
-
-    def remember_ask(self, project_id: str, number: int, message_id: str | None) -> None:
-        if not message_id:
-            return
-        if len(self.asked) >= ASKED_KEEP:  # bounded: drop the oldest (dicts keep insertion order)
-            for old in list(self.asked)[: ASKED_KEEP // 10]:
-                del self.asked[old]
-        self.asked[f"{project_id}:v{number}"] = message_id
 
 
 def chat_from_key(key: str) -> ChatRef:
@@ -74,14 +60,10 @@ class Ctx:
             return "owner"
         return self.member.role
 
-    def reply_for(self, number: int) -> str | None:
-        """Where version `number`'s movie goes: a reply to the message that asked for it now
-        (/revert 2), else to the one that asked for it to be made."""
-        if self.source:
-            return self.source
-        if self.project is None:
-            return None
-        return self.deps.asked.get(f"{self.project.id}:v{number}")
+    def reply_for(self, version: Version) -> str | None:
+        """Where a version's movie goes: a reply to the message that asked for it now
+        (/revert 2), else to the one that asked for it to be made (kept with the version)."""
+        return self.source or version.asked_in
 
     @property
     def store(self) -> ProjectStore:

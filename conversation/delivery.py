@@ -123,7 +123,7 @@ async def send_movie(ctx: Ctx, version: Version, *, fresh: bool) -> None:
         size_bytes=version.size_bytes or 0,
         version=version.number,
         buttons=rows,
-        reply_to=ctx.reply_for(version.number),  # answers the message that asked for it
+        reply_to=ctx.reply_for(version),  # answers the message that asked for it
     )
     try:
         mid = await ctx.deps.outbox.send(movie)
@@ -209,7 +209,7 @@ async def _send_fit(ctx: Ctx, version: Version, target: int, caption: str | None
     movie = SendMovie(chat=ctx.chat, path=path, caption=caption, duration=version.duration or 0.0,
                       width=version.width or 0, height=version.height or 0, poster=poster, size_bytes=size,
                       version=version.number, buttons=buttons(texts.QUICK_ACTIONS[:4], texts.QUICK_ACTIONS[4:]),
-                      reply_to=ctx.reply_for(version.number))  # fmt: skip
+                      reply_to=ctx.reply_for(version))  # fmt: skip
     try:
         mid = await ctx.deps.outbox.send(movie)
     except UploadTooLarge:

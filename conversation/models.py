@@ -74,6 +74,7 @@ class Version(Record):
     height: int | None = None
     size_bytes: int | None = None
     error: str | None = None
+    asked_in: str | None = None  # the user's message that asked for this version: the movie answers it
     created_by: str  # UserRef.key
     created_at: datetime
 

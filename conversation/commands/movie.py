@@ -81,6 +81,7 @@ async def start_version(
         parent=parent.number if parent else None,
         request=request,
         summary=summary,
+        asked_in=ctx.source,  # kept with the version: after a restart the movie still answers it
         created_by=ctx.user.key,
         created_at=now,
     )
@@ -113,7 +114,6 @@ async def start_version(
     )
     replaced = f" (replaces v{', v'.join(str(v.number) for v in running)})" if running else ""
     # the movie (and this progress message) answer the message that asked for them
-    ctx.deps.remember_ask(project.id, version.number, ctx.source)
     await ctx.deps.outbox.send(
         ShowProgress(chat=ctx.chat, key=f"{project.id}:v{version.number}", stage="queued", percent=0,
                      text=f"v{version.number}: queued{replaced}…", reply_to=ctx.source)

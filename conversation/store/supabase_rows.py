@@ -134,7 +134,7 @@ def media_from(row: dict[str, Any]) -> MediaRecord:
 
 _VERSION_COLUMNS = (
     "parent", "status", "summary", "render_key", "poster_key", "storyboard_key", "duration", "width",
-    "height", "size_bytes", "error",
+    "height", "size_bytes", "error", "asked_in",
 )
 
 

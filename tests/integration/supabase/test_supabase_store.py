@@ -101,7 +101,7 @@ async def test_every_field_of_every_record_round_trips(store: SupabaseProjectSto
         project_id="p1", number=2, parent=1, request=_request(), plan=_plan(), status="ready",
         summary="slower start", render_key="p1/v2.mp4", poster_key="p1/v2-poster.jpg",
         storyboard_key="p1/v2-storyboard.png", duration=44.9, width=1080, height=1920, size_bytes=12345678,
-        error="recovered", created_by="discord:99", created_at=T0,
+        error="recovered", asked_in="777", created_by="discord:99", created_at=T0,
     )
     comment = Comment(id="c1", project_id="p1", version=2, user_key="discord:99", text="at 0:23 too fast",
                       at_seconds=23.5, created_at=T0)

@@ -7,8 +7,11 @@ import asyncio
 import sys
 from pathlib import Path
 
+from conversation.events import CommandReceived
 from tests.unit.conversation.chatkit import Chat, ann
 from tests.unit.conversation.standin import StandInPipeline
+
+ASKED = "u-make-1"
 
 
 async def main(root: Path, photos: list[Path]) -> None:
@@ -17,7 +20,10 @@ async def main(root: Path, photos: list[Path]) -> None:
     chat = Chat(root, pipeline)
     await chat.send(ann, "/new trip")
     await chat.upload(ann, *photos)
-    await chat.send(ann, "/make")
+    # the message that asked: after the crash and restart the movie must still answer it
+    await chat.core.handle(
+        CommandReceived(chat=chat.ref, user=ann, event_id="make", name="make", message_id=ASKED)
+    )
     await asyncio.wait_for(pipeline.render_started.wait(), 30)
     print("READY", flush=True)
     await asyncio.sleep(3600)

@@ -12,6 +12,7 @@ from conversation.actions import Say, SendMovie, ShowProgress
 from conversation.settings import CoreSettings
 from conversation.store.sqlite import SQLiteProjectStore
 from tests.unit.conversation.chatkit import Chat, ann
+from tests.unit.conversation.held_render import ASKED
 from tests.unit.conversation.standin import StandInPipeline
 
 
@@ -71,6 +72,7 @@ async def test_restart_mid_render_resumes(tmp_path: Path, tiny_media) -> None:  
         await second.settle()
         movie = second.expect(SendMovie, "v1")
         assert movie.path.is_file()
+        assert movie.reply_to == ASKED  # answers the /make sent before the crash
         project = await second.store.project_for_chat(second.ref.key)
         assert project is not None and project.state == "delivered" and project.current_version == 1
         assert len(await second.store.list_media(project.id)) == 3  # media intact
