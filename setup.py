@@ -10,6 +10,7 @@ setup(
             "pipeline.render._resample",
             ["pipeline/render/_resample.c"],
             extra_compile_args=["-O3"],
+            libraries=["m"],  # lround
             optional=True,
         )
     ]
