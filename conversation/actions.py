@@ -45,6 +45,9 @@ class ShowProgress(_Action):
     percent: int = Field(ge=0, le=100)
     text: str
     done: bool = False
+    # the message already showing it, from the store: after a restart the adapter has forgotten
+    # the key, and edits this message instead of posting a second one
+    message_id: str | None = None
 
 
 class ShowActivity(_Action):

@@ -4,6 +4,7 @@ with quick-action buttons, failures in words. Links what it posts so replies ref
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,13 +64,14 @@ async def on_update(ctx: Ctx, update: JobUpdate, version: Version) -> None:
     n = version.number
     key = f"{ctx.project.id}:v{n}"
     out = ctx.deps.outbox
+    shown = await ctx.store.find_progress(ctx.project.id, n)
+    progress = partial(ShowProgress, chat=ctx.chat, key=key, message_id=shown.message_id if shown else None)
     if update.kind == "progress":
         if update.stage == "rendering" and ctx.project.state in ("planning", "refining"):
             await advance(ctx, "rendering")
         words = STAGE_WORDS.get(update.stage, update.stage)
         pct = max(0, min(100, update.percent))
-        await out.send(ShowProgress(chat=ctx.chat, key=key, stage=update.stage or "working", percent=pct,
-                                    text=f"v{n}: {words}… {pct}%"))  # fmt: skip
+        await out.send(progress(stage=update.stage or "working", percent=pct, text=f"v{n}: {words}… {pct}%"))
     elif update.kind == "storyboard":
         if version.storyboard_key is None or version.plan is None:
             return
@@ -87,19 +89,18 @@ async def on_update(ctx: Ctx, update: JobUpdate, version: Version) -> None:
             return {"current_version": n, "request": version.request}
 
         await advance(ctx, "done", changes_for=adopt)
-        await out.send(ShowProgress(chat=ctx.chat, key=key, stage="done", percent=100, text=f"v{n}: done", done=True))
+        await out.send(progress(stage="done", percent=100, text=f"v{n}: done", done=True))
         await send_movie(ctx, version, fresh=True)
     elif update.kind == "failed":
         if version.status != "failed":
             await ctx.store.update_version(version.model_copy(update={"status": "failed", "error": update.message}))
         await advance(ctx, "failed")
-        await out.send(ShowProgress(chat=ctx.chat, key=key, stage="failed", percent=0, text=f"v{n}: failed", done=True))
+        await out.send(progress(stage="failed", percent=0, text=f"v{n}: failed", done=True))
         reason = update.message or "the render failed"
         hint = " Say /make to try again." if ctx.project.current_version is None else f" v{ctx.project.current_version} is still here."
         await ctx.say(f"Sorry, I couldn't make v{n}: {reason}.{hint}".replace("..", "."))
     elif update.kind == "cancelled":
-        await out.send(ShowProgress(chat=ctx.chat, key=key, stage="cancelled", percent=0,
-                                    text=f"v{n}: stopped", done=True))  # fmt: skip
+        await out.send(progress(stage="cancelled", percent=0, text=f"v{n}: stopped", done=True))
 
 
 async def send_movie(ctx: Ctx, version: Version, *, fresh: bool) -> None:

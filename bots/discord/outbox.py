@@ -139,6 +139,8 @@ class DiscordOutbox:
         """One message per key, edited in place; if it was deleted, post a fresh one."""
         channel = await self._channel(action.chat.thread_id or action.chat.chat_id)
         known = self.progress.get(action.key)
+        if known is None and action.message_id and action.message_id.isdigit():
+            known = (channel.id, int(action.message_id))  # posted before a restart: the core kept it
         if known is not None and known[0] == channel.id:
             try:
                 await channel.get_partial_message(known[1]).edit(content=action.text)

@@ -200,6 +200,8 @@ class TelegramOutbox:
         text = action.text if action.done else f"{action.text}\n{progress_bar(action.percent)}"
         async with state.lock:
             state.latest, state.touched = action, time.monotonic()
+            if state.message_id is None and action.message_id and action.message_id.isdigit():
+                state.message_id = int(action.message_id)  # posted before a restart: the core kept it
             if state.message_id is None:
                 message = await self._call(self.bot.send_message, action.chat, action.reply_to, text=text)
                 state.message_id, state.text, state.edited_at = message.message_id, text, time.monotonic()

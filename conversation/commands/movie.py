@@ -15,7 +15,7 @@ from conversation.commands.guard import advance, allowed
 from conversation.context import Ctx, buttons
 from conversation.library import catalog_for, library_for
 from conversation.limits import movie_limit
-from conversation.models import MediaRecord, Version
+from conversation.models import MediaRecord, MessageLink, Version
 from conversation.ports import JobRequest
 from conversation.refinement import Catalog, ParseResult, parse
 from conversation.versions import Outline, create_next, in_flight, latest_ready, outline
@@ -114,10 +114,13 @@ async def start_version(
     )
     replaced = f" (replaces v{', v'.join(str(v.number) for v in running)})" if running else ""
     # the movie (and this progress message) answer the message that asked for them
-    await ctx.deps.outbox.send(
+    shown = await ctx.deps.outbox.send(
         ShowProgress(chat=ctx.chat, key=f"{project.id}:v{version.number}", stage="queued", percent=0,
                      text=f"v{version.number}: queued{replaced}…", reply_to=ctx.source)
     )  # fmt: skip
+    if shown:  # kept, so the same message is edited on after a restart (adapters forget it)
+        await ctx.store.link_message(MessageLink(chat_key=project.chat_key, message_id=shown, project_id=project.id,
+                                                 version=version.number, kind="progress"))  # fmt: skip
     return version
 
 

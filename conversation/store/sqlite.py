@@ -400,6 +400,14 @@ class SQLiteProjectStore:
         )
         return _load(MessageLink, rows)[0] if rows else None
 
+    async def find_progress(self, project_id: str, version: int) -> MessageLink | None:
+        rows = await self._query(
+            "SELECT data FROM message_links WHERE project_id = ? AND json_extract(data, '$.kind') = 'progress' "
+            "AND json_extract(data, '$.version') = ? ORDER BY rowid DESC LIMIT 1",
+            (project_id, version),
+        )
+        return _load(MessageLink, rows)[0] if rows else None
+
     async def mark_event_seen(self, event_key: str) -> bool:
         def tx(conn: sqlite3.Connection) -> bool:
             return (

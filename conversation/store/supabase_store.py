@@ -330,6 +330,14 @@ class SupabaseProjectStore(rows.ClientOwner):
         ).data
         return MessageLink.model_validate(found[0]) if found else None
 
+    async def find_progress(self, project_id: str, version: int) -> MessageLink | None:
+        found = (
+            await (await self._table("message_links")).select(rows.LINK_SELECT)
+            .eq("project_id", project_id).eq("version", version).eq("kind", "progress")
+            .order("created_at", desc=True).limit(1).execute()
+        ).data  # fmt: skip
+        return MessageLink.model_validate(found[0]) if found else None
+
     async def mark_event_seen(self, event_key: str) -> bool:
         inserted = (
             await (await self._table("seen_events")).upsert(

@@ -381,6 +381,18 @@ async def test_message_links_found_by_chat_and_message(project_store: ProjectSto
     assert await project_store.find_message("tg:100", "555") == edited
 
 
+async def test_a_versions_progress_message_is_found_again(project_store: ProjectStore) -> None:
+    await project_store.create_project(project())
+    for mid, version, kind in (("7", 1, "progress"), ("8", 1, "movie"), ("9", 2, "progress")):
+        await project_store.link_message(
+            MessageLink(chat_key="tg:100", message_id=mid, project_id="p1", version=version, kind=kind)
+        )
+    found = await project_store.find_progress("p1", 1)
+    assert found is not None and found.message_id == "7"
+    assert (await project_store.find_progress("p1", 2)).message_id == "9"  # type: ignore[union-attr]
+    assert await project_store.find_progress("p1", 3) is None
+
+
 async def test_mark_event_seen_is_true_once(project_store: ProjectStore) -> None:
     assert await project_store.mark_event_seen("tg:update:1") is True
     assert await project_store.mark_event_seen("tg:update:1") is False

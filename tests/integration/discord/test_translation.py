@@ -249,6 +249,23 @@ async def test_progress_is_one_message_edited_in_place(
     assert fake.files[pic][0][1] == (tiny_media.root / "board.jpg").read_bytes()
 
 
+async def test_after_a_restart_progress_edits_the_message_the_core_kept(
+    fake_discord: FakeDiscord, start_bot: Any
+) -> None:
+    fake = fake_discord
+    cores, factory = scripted()
+    chat = ChatRef(platform="discord", chat_id=fake.channel_id, is_group=True)
+    async with start_bot(factory):
+        core = (await fake.wait_for(lambda: cores))[0]
+        first = await core.outbox.send(ShowProgress(chat=chat, key="p:v1", stage="rendering", percent=40, text="v1: 40%"))
+        core.outbox.progress.clear()  # as in a new process: the key is unknown
+        again = await core.outbox.send(
+            ShowProgress(chat=chat, key="p:v1", stage="done", percent=100, text="v1: done", done=True, message_id=first)
+        )
+    assert again == first and fake.messages[first]["content"] == "v1: done"
+    assert [e["message_id"] for e in fake.edits] == [first]  # edited, no second message posted
+
+
 def _movie(path: Path, chat: ChatRef, **extra: Any) -> SendMovie:
     return SendMovie(
         chat=chat, path=path, caption="Beach v1", duration=6.0, width=320, height=180, version=1, **extra

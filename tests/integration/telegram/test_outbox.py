@@ -55,6 +55,23 @@ async def test_progress_is_one_message_edited_in_place(
     assert {"chat_id": -100555, "action": "upload_video", "message_thread_id": 9} in fake.chat_actions
 
 
+async def test_after_a_restart_progress_edits_the_message_the_core_kept(
+    fake: FakeTelegram, scripted: tuple[TelegramBot, ScriptedCore]
+) -> None:
+    bot, _ = scripted
+    chat = _chat(-100556)
+    first = await bot.outbox.send(ShowProgress(chat=chat, key="p1:v1", stage="rendering", percent=40, text="v1: 40%"))
+    restarted = TelegramOutbox(bot.outbox.bot)  # a new process: it has never seen "p1:v1"
+    try:
+        again = await restarted.send(
+            ShowProgress(chat=chat, key="p1:v1", stage="done", percent=100, text="v1: done", done=True, message_id=first)
+        )
+    finally:
+        await restarted.close()
+    (posted,) = fake.posted(-100556)  # one message, not a second one under the stale 40 %
+    assert again == first == str(posted.message_id) and posted.text == "v1: done"
+
+
 async def test_progress_edits_are_spaced_and_the_latest_wins(fake: FakeTelegram, tmp_path: Path) -> None:
     bot = await start_bot(fake, ScriptedCore, progress_interval=0.5)
     try:

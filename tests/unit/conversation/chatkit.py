@@ -75,8 +75,8 @@ class RecordingOutbox:
         if isinstance(action, StartThread):
             return f"t{next(self._ids)}" if self.threads else None
         if isinstance(action, ShowProgress):
-            if action.key not in self._progress:
-                self._progress[action.key] = f"m{next(self._ids)}"
+            if action.key not in self._progress:  # like the adapters: edit the message the core names
+                self._progress[action.key] = action.message_id or f"m{next(self._ids)}"
             return self._progress[action.key]
         return f"m{next(self._ids)}"
 

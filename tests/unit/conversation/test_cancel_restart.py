@@ -73,6 +73,12 @@ async def test_restart_mid_render_resumes(tmp_path: Path, tiny_media) -> None:  
         movie = second.expect(SendMovie, "v1")
         assert movie.path.is_file()
         assert movie.reply_to == ASKED  # answers the /make sent before the crash
+        # and the progress message posted before the crash is the one edited on, not a second one
+        project = await second.store.project_for_chat(second.ref.key)
+        assert project is not None
+        before = await second.store.find_progress(project.id, 1)
+        shown = {mid for a, mid in zip(second.outbox.sent, second.outbox.ids, strict=True) if isinstance(a, ShowProgress)}
+        assert before is not None and shown == {before.message_id}
         project = await second.store.project_for_chat(second.ref.key)
         assert project is not None and project.state == "delivered" and project.current_version == 1
         assert len(await second.store.list_media(project.id)) == 3  # media intact
