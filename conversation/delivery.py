@@ -64,7 +64,8 @@ async def on_update(ctx: Ctx, update: JobUpdate, version: Version) -> None:
     n = version.number
     key = f"{ctx.project.id}:v{n}"
     out = ctx.deps.outbox
-    shown = await ctx.store.find_progress(ctx.project.id, n)
+    # the progress message this version already has (a storyboard update doesn't touch it)
+    shown = await ctx.store.find_progress(ctx.project.id, n) if update.kind != "storyboard" else None
     progress = partial(ShowProgress, chat=ctx.chat, key=key, message_id=shown.message_id if shown else None)
     if update.kind == "progress":
         if update.stage == "rendering" and ctx.project.state in ("planning", "refining"):

@@ -153,13 +153,13 @@ async def render_audio(
     quiet, dynamic recording) goes through loudnorm, which limits gently instead of clipping."""
     inputs, graph = audio_graph(plan, library)
     d = plan.duration
-    path = out.with_name(f".{out.name}.mix.f32")
-    raw = ["-f", "f32le", "-ar", str(RATE), "-ac", "2"]
-    mix = [*raw, "-i", str(path)]
     if not inputs:  # nothing to hear: a silent track straight from the graph
         silent = ["-filter_complex", graph, "-map", "[mix]", "-c:a", "aac", "-b:a", bitrate, str(out)]
         await run_ffmpeg(ffmpeg, silent, seconds=d, on_progress=on_progress)
         return out
+    path = out.with_name(f".{out.name}.mix.f32")
+    raw = ["-f", "f32le", "-ar", str(RATE), "-ac", "2"]
+    mix = [*raw, "-i", str(path)]
     try:
         measured = (
             graph.replace("[mix]", "[pre]")
